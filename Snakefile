@@ -1,0 +1,27 @@
+# XAI Repro: one DAG that reproduces five explainability papers. Entry point only: the rules live in
+# workflow/rules/, the logic in the xairepro package. See README.md for the targets.
+from snakemake.utils import min_version
+
+min_version("9.0")
+
+
+# Absolute, so `snakemake -d <elsewhere>` still finds the defaults; --configfile overrides them.
+configfile: f"{workflow.basedir}/config/config.yaml"
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+
+
+onstart:
+    print(f"XAI Repro: methods {', '.join(config['methods'])}; results in results/, logs in results/logs/")
+
+
+onerror:
+    print("XAI Repro: a job failed; its log under results/logs/ says why (or rerun with --show-failed-logs)")
+
+
+rule all:
+    default_target: True
+    input:
+        final_targets(),

@@ -1,0 +1,1 @@
+"""XAI Repro: one pipeline that reproduces five explainability papers end to end."""

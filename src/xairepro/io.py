@@ -1,0 +1,52 @@
+"""Small helpers every step uses: logging set-up, atomic outputs, deterministic JSON/CSV."""
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import logging
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+
+def start_step(name: str) -> logging.Logger:
+    """Log to stderr (the rule sends it to results/logs/...) and record which interpreter runs the
+    step, so a log shows which framework environment a rule really ran in."""
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", force=True)
+    log = logging.getLogger(name)
+    log.info("interpreter %s (python %s.%s); argv %s", sys.executable, *sys.version_info[:2], sys.argv[1:])
+    return log
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike):
+    """Yield a temporary path beside `path`; move it onto `path` only if the block succeeds, so a
+    killed or failed step never leaves a file that looks complete."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial" + "".join(path.suffixes), dir=path.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def write_json(path: str | os.PathLike, obj) -> None:
+    """Deterministic JSON (sorted keys, fixed float repr): the same run gives the same bytes."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps(obj, indent=1, sort_keys=True) + "\n")
+
+
+def write_csv(path: str | os.PathLike, rows: list[dict], columns: list[str] | None = None) -> None:
+    if columns is None:
+        columns = list(rows[0]) if rows else []
+    with atomic_path(path) as tmp, open(tmp, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=columns, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)

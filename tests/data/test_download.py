@@ -1,0 +1,106 @@
+"""The download path on real files: vendored copies, the offline mirror, and a canonical URL served on
+loopback from an archive the test makes (the real hosts are out of reach here)."""
+import functools
+import hashlib
+import http.server
+import io
+import json
+import shutil
+import tarfile
+import threading
+from dataclasses import replace
+
+import pytest
+
+from xairepro.data.download import ChecksumError, MissingDataError, download, tree_digest
+from xairepro.data.registry import Dataset, Source, get_dataset
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_vendored_nations_is_verified_and_listed(repo, tmp_path):
+    out = download("nations", tmp_path / "nations", vendored=repo / "data" / "vendored")
+    manifest = json.loads((out / "MANIFEST.json").read_text())
+    assert manifest["source"] == "vendored"
+    assert manifest["files"] == get_dataset("nations").files
+    assert sum(1 for _ in open(out / "train.txt")) == 1592
+
+
+def test_checksum_mismatch_names_file_and_hashes_and_leaves_nothing(repo, tmp_path):
+    bad_mirror = tmp_path / "mirror"
+    shutil.copytree(repo / "data" / "vendored" / "nations", bad_mirror / "nations")
+    with open(bad_mirror / "nations" / "train.txt", "a") as f:
+        f.write("brazil\tintergovorgs\tusa\n")
+    out = tmp_path / "data" / "nations"
+    with pytest.raises(ChecksumError) as err:
+        download("nations", out, mirror=bad_mirror)
+    msg = str(err.value)
+    assert "nations/train.txt" in msg
+    assert "0830fa9da8e5bba2ccdaa45b7bdc9130451ba66b09ff2708f35fccaf82473e57" in msg  # expected
+    assert _sha((bad_mirror / "nations" / "train.txt").read_bytes()) in msg  # actual
+    assert not out.exists()
+    assert list((tmp_path / "data").iterdir()) == []  # no partial folder either
+
+
+def test_missing_mirror_says_which_key_to_fix(tmp_path):
+    with pytest.raises(MissingDataError, match="data_mirror"):
+        download("fb15k-237", tmp_path / "fb", mirror=tmp_path / "nowhere")
+
+
+def test_mirror_fb15k237_crlf_is_normalised(mirror, tmp_path):
+    out = download("fb15k-237", tmp_path / "fb15k-237", mirror=mirror)
+    head = (out / "train.txt").read_bytes()[:2000]
+    assert b"\r" not in head and head.count(b"\n") > 10
+    assert sum(1 for _ in open(out / "test.txt")) == 20466
+
+
+def test_tree_digest_matches_sha256sum_pipeline(tmp_path):
+    (tmp_path / "d" / "b").mkdir(parents=True)
+    (tmp_path / "d" / "a.txt").write_bytes(b"x")
+    (tmp_path / "d" / "b" / "c.txt").write_bytes(b"y")
+    lines = f"{_sha(b'x')}  d/a.txt\n{_sha(b'y')}  d/b/c.txt\n"
+    assert tree_digest(tmp_path, "d") == _sha(lines.encode())
+
+
+@pytest.fixture
+def served(tmp_path):
+    """An HTTP server on 127.0.0.1 serving tmp_path/www; yields (folder, base URL)."""
+    www = tmp_path / "www"
+    www.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(www))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield www, f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+
+
+def _tarball(members: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
+def test_url_download_checks_archive_hash_unpacks_and_normalises(served, tmp_path):
+    www, base = served
+    train = b"a\tr\tb\r\nb\tr\tc\r\n"
+    archive = _tarball({"kg/train.txt": train, "kg/../../evil.txt": b"no"})
+    (www / "kg.tar.gz").write_bytes(archive)
+    ds = Dataset(name="toy-kg", description="test", papers=("test",), licence="test", citation="test",
+                 size="1 KB", sources=(Source("url", base + "kg.tar.gz", "md5:" + hashlib.md5(archive).hexdigest(),
+                                              unpack="tar", strip="kg/"),),
+                 files={"train.txt": _sha(train)}, normalise=("crlf_to_lf",))
+    out = download(ds, tmp_path / "data" / "toy-kg", cache=tmp_path / "cache")
+    assert (out / "train.txt").read_bytes() == b"a\tr\tb\nb\tr\tc\n"
+    assert not (tmp_path / "evil.txt").exists() and not (tmp_path / "data" / "evil.txt").exists()
+
+    corrupt = replace(ds, sources=(replace(ds.sources[0], known_hash="md5:" + "0" * 32),))
+    with pytest.raises(ChecksumError, match="kg.tar.gz"):
+        download(corrupt, tmp_path / "data" / "toy-kg-2", cache=tmp_path / "cache2")
+    assert not (tmp_path / "data" / "toy-kg-2").exists()
