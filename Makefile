@@ -4,7 +4,7 @@ SHELL := /bin/bash
 ENVS := torch tf chainer
 CORES ?= 2
 
-.PHONY: envs run test slurm clean-envs
+.PHONY: envs run readme-results test slurm clean-envs
 envs: $(foreach e,$(ENVS),.venvs/$(e)/.installed)
 
 .venvs/%/.installed: envs/%.txt pyproject.toml scripts/setup_env.sh
@@ -13,6 +13,10 @@ envs: $(foreach e,$(ENVS),.venvs/$(e)/.installed)
 run: envs
 	.venvs/torch/bin/snakemake --cores $(CORES)
 	.venvs/torch/bin/snakemake --report results/report.html
+
+# After `make run`: write results/scorecard.md into the README's results section.
+readme-results:
+	.venvs/torch/bin/python -m xairepro.scorecard.readme results/scorecard.md README.md
 
 test: envs slurm
 	bash scripts/run_tests.sh

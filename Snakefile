@@ -5,12 +5,17 @@ from snakemake.utils import min_version
 min_version("9.0")
 
 
-# Absolute, so `snakemake -d <elsewhere>` still finds the defaults; --configfile overrides them.
-configfile: f"{workflow.basedir}/config/config.yaml"
+report: "workflow/report/workflow.rst"
+
+
+# Absolute (relative to this file), so `snakemake -d <elsewhere>` still finds the defaults;
+# --configfile overrides them.
+configfile: f"{workflow.current_basedir}/config/config.yaml"
 
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
+include: "workflow/rules/report.smk"
 
 
 onstart:

@@ -9,7 +9,7 @@ from xairepro.data.registry import DATASETS
 
 validate(config, "../schemas/config.schema.yaml")
 
-REPO = Path(workflow.basedir)
+REPO = Path(str(workflow.current_basedir)).parents[1]  # this file is workflow/rules/common.smk
 ENVS = ("tf", "chainer", "torch")
 
 
@@ -36,16 +36,26 @@ def dataset_dir(name):
     return f"data/{name}"
 
 
-# Each method's rule file adds a function returning its final targets, keyed by the method name in
-# config['methods']; `rule all` asks for those of the enabled methods.
+# Each method's rule file registers, under its name in config['methods'], a function returning its
+# final targets (METHOD_TARGETS) and one returning its paper-vs-ours CSV tables (METHOD_TABLES).
 METHOD_TARGETS = {}
+METHOD_TABLES = {}
+
+
+def _enabled(registry):
+    for method in config["methods"]:
+        if method not in registry:
+            raise WorkflowError(
+                f"config 'methods' lists {method!r}, which has no rules; available: {', '.join(sorted(registry))}")
+        yield registry[method]
+
+
+def comparison_tables():
+    return [path for tables in _enabled(METHOD_TABLES) for path in tables()]
 
 
 def final_targets():
-    targets = []
-    for method in config["methods"]:
-        if method not in METHOD_TARGETS:
-            raise WorkflowError(
-                f"config 'methods' lists {method!r}, which has no rules; available: {', '.join(sorted(METHOD_TARGETS))}")
-        targets += METHOD_TARGETS[method]()
+    targets = [path for method_targets in _enabled(METHOD_TARGETS) for path in method_targets()]
+    if config["methods"]:
+        targets += ["results/scorecard.csv", *(f"results/software/{env}.txt" for env in ENVS)]
     return targets

@@ -1,0 +1,1 @@
+"""Paper-vs-ours scorecard: one row per published number, with a verdict."""

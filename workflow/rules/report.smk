@@ -1,0 +1,41 @@
+# Paper-vs-ours scorecard and the software versions of each environment, both in the report.
+
+
+rule scorecard:
+    input:
+        tables=comparison_tables(),
+    output:
+        csv=report("results/scorecard.csv", caption="../report/scorecard.rst", category="1. Scorecard"),
+        md="results/scorecard.md",
+    params:
+        py=PY["torch"],
+    log:
+        "results/logs/scorecard.log",
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    conda:
+        "../../envs/torch.yaml"
+    shell:
+        "{params.py} -m xairepro.scorecard.build {output.csv} {output.md} {input.tables} > {log} 2>&1"
+
+
+rule software_versions:
+    output:
+        report("results/software/{env}.txt", caption="../report/software.rst", category="6. Software",
+               labels={"environment": "{env}"}),
+    params:
+        py=lambda wildcards: PY[wildcards.env],
+    log:
+        "results/logs/software/{env}.log",
+    wildcard_constraints:
+        env="|".join(ENVS),
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    conda:
+        lambda wildcards: f"../../envs/{wildcards.env}.yaml"
+    shell:
+        "({params.py} --version && {params.py} -m pip freeze --all) > {output} 2> {log}"
