@@ -4,7 +4,7 @@ SHELL := /bin/bash
 ENVS := torch tf chainer
 CORES ?= 2
 
-.PHONY: envs run readme-results test slurm clean-envs
+.PHONY: envs run readme-results test system-packages clean-envs
 envs: $(foreach e,$(ENVS),.venvs/$(e)/.installed)
 
 .venvs/%/.installed: envs/%.txt pyproject.toml scripts/setup_env.sh
@@ -18,13 +18,14 @@ run: envs
 readme-results:
 	.venvs/torch/bin/python -m xairepro.scorecard.readme results/scorecard.md README.md
 
-test: envs slurm
+test: envs system-packages
 	bash scripts/run_tests.sh
 
-# Debian's slurm-wlm and munge for the SLURM tests (root only; the tests start the daemons themselves).
-slurm:
-	@if [ "$$(id -u)" = 0 ]; then bash scripts/slurm_cluster.sh install; \
-	else echo "not root: SLURM tests are skipped unless slurm-wlm is installed"; fi
+# Debian packages the tests use: slurm-wlm and munge (a real SLURM cluster, started by the tests) and
+# chromium (opens the report headless). Root only; without them those tests are skipped.
+system-packages:
+	@if [ "$$(id -u)" = 0 ]; then bash scripts/install_system_packages.sh; \
+	else echo "not root: SLURM and browser tests are skipped unless slurm-wlm, munge and chromium are installed"; fi
 
 clean-envs:
 	rm -rf .venvs

@@ -1,19 +1,12 @@
 #!/usr/bin/env bash
 # A real single-node SLURM cluster on this machine, for tests and CI (recipe: shared/slurm/README.md).
-#   scripts/slurm_cluster.sh install   apt-get slurm-wlm and munge if missing (root)
 #   scripts/slurm_cluster.sh start     write the config, start munged, slurmctld, slurmd; wait for 'idle'
 #   scripts/slurm_cluster.sh stop      cancel jobs, stop the daemons
 # The node advertises one stand-in GPU (File=/dev/null) so rules that ask for a GPU can be scheduled.
+# slurm-wlm and munge come from scripts/install_system_packages.sh (make test runs it).
 set -euo pipefail
-cmd=${1:?usage: slurm_cluster.sh install|start|stop}
+cmd=${1:?usage: slurm_cluster.sh start|stop}
 host=$(hostname -s)
-
-install() {
-    command -v slurmctld >/dev/null && command -v munged >/dev/null && return 0
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq slurm-wlm munge >/dev/null
-}
 
 start() {
     getent hosts "$host" >/dev/null || echo "127.0.0.1 $host" >> /etc/hosts
