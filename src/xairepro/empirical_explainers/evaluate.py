@@ -1,0 +1,147 @@
+"""Step 5: evaluate. MSE between the EE's and the target explainer's attributions on the test split;
+weighted F1 of the downstream predictions stored in the target explanations; the convergence curve:
+the target explainer rerun with smaller budgets (1, 2, 5, ... steps/samples) against its full-budget
+maps, with the EE's MSE as the line to beat (paper, Sec. "convergence"). Writes metrics.json,
+convergence.csv, convergence.png and the comparison table with the paper (comparison.csv).
+"""
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import torch
+from sklearn.metrics import f1_score
+from tqdm import tqdm
+
+from xairepro.io import atomic_path, start_step, write_csv, write_json
+from xairepro.published import lookup
+from xairepro.empirical_explainers.data import read_jsonl, size_arg
+from xairepro.empirical_explainers.explainers import make_target_explainer, parse_explainer
+
+COLUMNS = ["paper", "experiment", "dataset", "model", "metric", "published", "ours", "source"]
+
+
+def mean_squared_error(predicted: list[list[float]], target: list[list[float]]) -> float:
+    """Mean over instances of the per-instance MSE over its tokens (every instance weighs the same)."""
+    if len(predicted) != len(target):
+        raise ValueError(f"{len(predicted)} explanations against {len(target)} targets: the files do not match")
+    errors = []
+    for p, t in zip(predicted, target):
+        if len(p) != len(t):
+            raise ValueError("an explanation and its target have different lengths: were they made from the same inputs?")
+        errors.append(np.mean((np.asarray(p) - np.asarray(t)) ** 2))
+    return float(np.mean(errors))
+
+
+def convergence_curve(spec: str, model, tokenizer, rows, budgets, seed: int) -> dict[int, float]:
+    """MSE of the target explainer with each smaller budget against the full-budget maps in `rows`.
+    SVS uses other permutations than the full run (another seed), so a small budget is not a prefix of it."""
+    curve = {}
+    for budget in budgets:
+        explainer = make_target_explainer(spec, model, tokenizer, budget=budget)
+        maps = []
+        for r in tqdm(rows, desc=f"{spec} with budget {budget}"):
+            ids = torch.tensor(r["input_ids"])
+            if explainer.name == "svs":
+                e = explainer.attribute(ids, target=r["prediction"], seed=(seed + 1) * 1_000_003 + r["index"])
+            else:
+                e = explainer.attribute(ids, target=r["prediction"])
+            maps.append(e.attributions.tolist())
+        curve[budget] = mean_squared_error(maps, [r["attributions"] for r in rows])
+    return curve
+
+
+def plot(path, curve: dict[int, float], ee_mse: float, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5, 3.5))
+    ax.plot(list(curve), list(curve.values()), "o-", label="target explainer, fewer steps/samples")
+    ax.axhline(ee_mse, color="tab:red", linestyle="--", label="Empirical Explainer (one forward pass)")
+    ax.set_xlabel("steps / samples")
+    ax.set_ylabel("MSE vs full-budget target")
+    ax.set_yscale("log")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=120, metadata={"Software": None})
+    plt.close(fig)
+
+
+def named(ours: str, paper: str) -> str:
+    """A table cell that names the substitution when the default config differs from the paper."""
+    return ours if ours == paper else f"{ours} (paper: {paper})"
+
+
+def comparison(dataset, model, paper_dataset, paper_model, spec, ee_mse, f1) -> list[dict]:
+    rows = []
+    for experiment, metric, ours, note in (
+            (f"ee_mse_test_{spec}", "mse", ee_mse, "ours: test split"),
+            ("downstream_f1_validation", "weighted_f1", f1, "ours: test split")):
+        published = lookup("empirical_explainers", experiment, paper_dataset, paper_model, metric)
+        rows.append({"paper": "empirical_explainers", "experiment": experiment, "dataset": named(dataset, paper_dataset),
+                     "model": named(model, paper_model), "metric": metric,
+                     "published": published["published"] if published else "", "ours": round(ours, 6),
+                     "source": f"{published['source']}; {note}" if published else
+                     "not found (the paper's table could not be read; shared/papers/published_numbers.md 3d)"})
+    return rows
+
+
+def main(argv=None):
+    log = start_step(__name__)
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--target", nargs="+", required=True, help="target explanation shards of the test split, in order")
+    p.add_argument("--ee", required=True, help="EE explanations of the test split")
+    p.add_argument("--downstream", required=True, help="downstream model folder (reruns the target explainer)")
+    p.add_argument("--explainer", required=True, help="the target explainer, e.g. lig-25")
+    p.add_argument("--dataset", required=True)
+    p.add_argument("--model", required=True, help="name of the downstream model, for the tables")
+    p.add_argument("--paper-dataset", required=True, help="the paper's dataset this setup stands for")
+    p.add_argument("--paper-model", required=True)
+    p.add_argument("--budgets", type=int, nargs="+", default=[1, 2, 5, 10, 15, 20])
+    p.add_argument("--convergence-instances", type=size_arg, default=None, help="test instances for the curve (default: all)")
+    p.add_argument("--outdir", required=True)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=1)
+    a = p.parse_args(argv)
+    _, full = parse_explainer(a.explainer)
+    budgets = sorted(b for b in set(a.budgets) if 1 <= b < full)
+    if not budgets:
+        raise ValueError(f"no convergence budget below the full budget {full} of {a.explainer}: give --budgets smaller ones")
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    torch.set_num_threads(a.threads)
+    target, ee = read_jsonl(*a.target), read_jsonl(a.ee)
+    if [r["input_ids"] for r in target] != [r["input_ids"] for r in ee]:
+        raise ValueError(f"{a.ee} does not explain the inputs of the target files, in their order: rerun ee_explain")
+    ee_mse = mean_squared_error([r["attributions"] for r in ee], [r["attributions"] for r in target])
+    truth, predictions = [r["label"] for r in target], [r["prediction"] for r in target]
+    f1 = float(f1_score(truth, predictions, average="weighted"))
+    model = AutoModelForSequenceClassification.from_pretrained(a.downstream).eval()
+    tokenizer = AutoTokenizer.from_pretrained(a.downstream)
+    subset = target[:a.convergence_instances]
+    curve = convergence_curve(a.explainer, model, tokenizer, subset, budgets, a.seed)
+    ee_on_subset = mean_squared_error([r["attributions"] for r in ee[:len(subset)]], [r["attributions"] for r in subset])
+    matched = [b for b, m in curve.items() if m <= ee_on_subset]
+    metrics = {"dataset": a.dataset, "model": a.model, "explainer": a.explainer,
+               "paper_setup": {"dataset": a.paper_dataset, "model": a.paper_model},
+               "test_instances": len(target), "mse_ee_vs_target": round(ee_mse, 8),
+               "weighted_f1": round(f1, 6), "accuracy": round(float(np.mean(np.array(truth) == predictions)), 6),
+               "convergence_instances": len(subset), "mse_ee_on_convergence_instances": round(ee_on_subset, 8),
+               "convergence_mse": {str(b): round(m, 8) for b, m in curve.items()},
+               "smallest_budget_matching_ee": matched[0] if matched else None}
+    log.info("%s", metrics)
+    write_json(f"{a.outdir}/metrics.json", metrics)
+    write_csv(f"{a.outdir}/convergence.csv",
+              [{"budget": b, "mse_target_vs_full": round(m, 8), "mse_ee": round(ee_on_subset, 8)} for b, m in curve.items()])
+    write_csv(f"{a.outdir}/comparison.csv",
+              comparison(a.dataset, a.model, a.paper_dataset, a.paper_model, a.explainer, ee_mse, f1), COLUMNS)
+    plot(f"{a.outdir}/convergence.png", curve, ee_on_subset,
+         f"{named(a.dataset, a.paper_dataset)}, {a.explainer}: {len(subset)} test instances")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,31 @@
+"""What workflow/rules/empirical_explainers.smk needs from the config, kept here because snakemake's
+lint wants no functions in rule files. `config` is the `empirical_explainers` section."""
+from __future__ import annotations
+
+RESULTS = "results/empirical_explainers"
+
+
+def setups(config: dict) -> dict[str, dict]:
+    """The setups by dataset; a dataset listed twice is an error (its outputs would collide)."""
+    by_dataset = {}
+    for entry in config["setups"]:
+        if entry["dataset"] in by_dataset:
+            raise ValueError(f"empirical_explainers: dataset {entry['dataset']!r} has two entries in 'setups'; keep one")
+        by_dataset[entry["dataset"]] = entry
+    return by_dataset
+
+
+def setup(config: dict, dataset: str) -> dict:
+    """The dataset's settings, with null sizes spelled 'all' for the command line."""
+    return {key: "all" if value is None else value for key, value in setups(config)[dataset].items()}
+
+
+def shards(config: dict, dataset: str, explainer: str, split: str) -> list[str]:
+    """The target explanation files of `split`, in shard order (their concatenation is the split)."""
+    return [f"{RESULTS}/{dataset}/{explainer}/target/{split}.{shard}.jsonl" for shard in range(config["shards"])]
+
+
+def runs(config: dict, name: str) -> list[str]:
+    """results/empirical_explainers/<dataset>/<explainer>/<name> for every configured setup."""
+    return [f"{RESULTS}/{dataset}/{explainer}/{name}"
+            for dataset, settings in setups(config).items() for explainer in settings["explainers"]]

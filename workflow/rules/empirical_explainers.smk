@@ -1,0 +1,201 @@
+# Empirical Explainers (Schwarzenberg, Feldhus & Möller 2021): fine-tune the downstream classifier, run
+# the expensive target explainer in shards over train/validation/test, train the EE on those maps,
+# explain the test split with it, evaluate (MSE, F1, convergence curve) and draw heatmaps.
+# Settings: config section `empirical_explainers` (workflow/schemas/empirical_explainers.schema.yaml).
+from xairepro.empirical_explainers import pipeline as ee_pipeline
+
+EE = config["empirical_explainers"]
+EE_RUN = "results/empirical_explainers/{dataset}"
+EE_LOG = "results/logs/empirical_explainers/{dataset}"
+EE_BENCH = "results/benchmarks/empirical_explainers/{dataset}"
+EE_WILDCARDS = {"dataset": "|".join(ee_pipeline.setups(EE)), "explainer": "[a-z]+-[0-9]+",
+                "split": "train|validation|test", "shard": "[0-9]+"}
+
+
+METHOD_TARGETS["empirical_explainers"] = lambda: [
+    p for n in ("evaluation/metrics.json", "evaluation/convergence.png", "visualizations") for p in ee_pipeline.runs(EE, n)]
+METHOD_TABLES["empirical_explainers"] = lambda: ee_pipeline.runs(EE, "evaluation/comparison.csv")
+
+
+rule ee_train_downstream:
+    input:
+        data=lambda wildcards: dataset_dir(wildcards.dataset),
+    output:
+        model=directory(f"{EE_RUN}/downstream/model"),
+        metrics=f"{EE_RUN}/downstream/metrics.json",
+    params:
+        py=PY["torch"],
+        s=lambda wildcards: ee_pipeline.setup(EE, wildcards.dataset),
+        seed=EE["seed"],
+    log:
+        f"{EE_LOG}/train_downstream.log",
+    benchmark:
+        f"{EE_BENCH}/train_downstream.tsv"
+    wildcard_constraints:
+        **EE_WILDCARDS,
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=720,
+    conda:
+        "../../envs/torch.yaml"
+    shell:
+        "{params.py} -m xairepro.empirical_explainers.train_downstream --dataset {wildcards.dataset} --data {input.data} "
+        "--model {params.s[model]} --train-size {params.s[downstream_train_size]} "
+        "--validation-size {params.s[downstream_validation_size]} --max-length {params.s[max_length]} "
+        "--epochs {params.s[downstream_epochs]} --batch-size {params.s[downstream_batch_size]} "
+        "--learning-rate {params.s[downstream_learning_rate]} --seed {params.seed} --threads {threads} "
+        "--out {output.model} --metrics {output.metrics} > {log} 2>&1"
+
+
+# The expensive step: each (split, shard) is its own job, so a cluster runs them side by side.
+rule ee_target_explain:
+    input:
+        data=lambda wildcards: dataset_dir(wildcards.dataset),
+        model=rules.ee_train_downstream.output.model,
+    output:
+        f"{EE_RUN}/{{explainer}}/target/{{split}}.{{shard}}.jsonl",
+    params:
+        py=PY["torch"],
+        size=lambda wildcards: ee_pipeline.setup(EE, wildcards.dataset)[f"{wildcards.split}_size"],
+        max_length=lambda wildcards: ee_pipeline.setup(EE, wildcards.dataset)["max_length"],
+        shards=EE["shards"],
+        seed=EE["seed"],
+    log:
+        f"{EE_LOG}/{{explainer}}/target_explain_{{split}}.{{shard}}.log",
+    benchmark:
+        f"{EE_BENCH}/{{explainer}}/target_explain_{{split}}.{{shard}}.tsv"
+    wildcard_constraints:
+        **EE_WILDCARDS,
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=1440,
+    conda:
+        "../../envs/torch.yaml"
+    shell:
+        "{params.py} -m xairepro.empirical_explainers.target_explain --dataset {wildcards.dataset} --data {input.data} "
+        "--model {input.model} --explainer {wildcards.explainer} --split {wildcards.split} --size {params.size} "
+        "--shard {wildcards.shard} --shards {params.shards} --max-length {params.max_length} --seed {params.seed} "
+        "--threads {threads} --out {output} > {log} 2>&1"
+
+
+rule ee_train_explainer:
+    input:
+        downstream=rules.ee_train_downstream.output.model,
+        train=lambda wildcards: ee_pipeline.shards(EE, wildcards.dataset, wildcards.explainer, "train"),
+        validation=lambda wildcards: ee_pipeline.shards(EE, wildcards.dataset, wildcards.explainer, "validation"),
+    output:
+        model=directory(f"{EE_RUN}/{{explainer}}/explainer/model"),
+        metrics=f"{EE_RUN}/{{explainer}}/explainer/train_metrics.json",
+    params:
+        py=PY["torch"],
+        s=lambda wildcards: ee_pipeline.setup(EE, wildcards.dataset),
+        seed=EE["seed"],
+    log:
+        f"{EE_LOG}/{{explainer}}/train_explainer.log",
+    benchmark:
+        f"{EE_BENCH}/{{explainer}}/train_explainer.tsv"
+    wildcard_constraints:
+        **EE_WILDCARDS,
+    threads: 2
+    resources:
+        mem_mb=8000,
+        runtime=720,
+    conda:
+        "../../envs/torch.yaml"
+    shell:
+        "{params.py} -m xairepro.empirical_explainers.train_explainer --encoder {params.s[explainer_model]} "
+        "--downstream {input.downstream} --train {input.train} --validation {input.validation} "
+        "--epochs {params.s[ee_epochs]} --batch-size {params.s[ee_batch_size]} "
+        "--learning-rate {params.s[ee_learning_rate]} --seed {params.seed} --threads {threads} "
+        "--out {output.model} --metrics {output.metrics} > {log} 2>&1"
+
+
+rule ee_explain:
+    input:
+        explainer=rules.ee_train_explainer.output.model,
+        downstream=rules.ee_train_downstream.output.model,
+        test=lambda wildcards: ee_pipeline.shards(EE, wildcards.dataset, wildcards.explainer, "test"),
+    output:
+        f"{EE_RUN}/{{explainer}}/explainer/test.jsonl",
+    params:
+        py=PY["torch"],
+    log:
+        f"{EE_LOG}/{{explainer}}/explain.log",
+    benchmark:
+        f"{EE_BENCH}/{{explainer}}/explain.tsv"
+    wildcard_constraints:
+        **EE_WILDCARDS,
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    conda:
+        "../../envs/torch.yaml"
+    shell:
+        "{params.py} -m xairepro.empirical_explainers.explain --explainer-model {input.explainer} "
+        "--downstream {input.downstream} --inputs {input.test} --threads {threads} --out {output} > {log} 2>&1"
+
+
+rule ee_evaluate:
+    input:
+        target=lambda wildcards: ee_pipeline.shards(EE, wildcards.dataset, wildcards.explainer, "test"),
+        ee=rules.ee_explain.output,
+        downstream=rules.ee_train_downstream.output.model,
+    output:
+        metrics=f"{EE_RUN}/{{explainer}}/evaluation/metrics.json",
+        convergence=f"{EE_RUN}/{{explainer}}/evaluation/convergence.csv",
+        plot=f"{EE_RUN}/{{explainer}}/evaluation/convergence.png",
+        comparison=f"{EE_RUN}/{{explainer}}/evaluation/comparison.csv",
+    params:
+        py=PY["torch"],
+        s=lambda wildcards: ee_pipeline.setup(EE, wildcards.dataset),
+        budgets=" ".join(map(str, EE["convergence_budgets"])),
+        instances=EE["convergence_instances"] or "all",
+        seed=EE["seed"],
+        outdir=lambda wildcards, output: Path(output.metrics).parent,
+    log:
+        f"{EE_LOG}/{{explainer}}/evaluate.log",
+    benchmark:
+        f"{EE_BENCH}/{{explainer}}/evaluate.tsv"
+    wildcard_constraints:
+        **EE_WILDCARDS,
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=720,
+    conda:
+        "../../envs/torch.yaml"
+    shell:
+        "{params.py} -m xairepro.empirical_explainers.evaluate --target {input.target} --ee {input.ee} "
+        "--downstream {input.downstream} --explainer {wildcards.explainer} --dataset {wildcards.dataset} "
+        "--model {params.s[model]} --paper-dataset {params.s[paper_dataset]} --paper-model {params.s[paper_model]} "
+        "--budgets {params.budgets} --convergence-instances {params.instances} --seed {params.seed} "
+        "--threads {threads} --outdir {params.outdir} > {log} 2>&1"
+
+
+rule ee_visualize:
+    input:
+        target=lambda wildcards: ee_pipeline.shards(EE, wildcards.dataset, wildcards.explainer, "test"),
+        ee=rules.ee_explain.output,
+        downstream=rules.ee_train_downstream.output.model,
+    output:
+        directory(f"{EE_RUN}/{{explainer}}/visualizations"),
+    params:
+        py=PY["torch"],
+        instances=EE["visualize_instances"] or "all",
+    log:
+        f"{EE_LOG}/{{explainer}}/visualize.log",
+    wildcard_constraints:
+        **EE_WILDCARDS,
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=30,
+    conda:
+        "../../envs/torch.yaml"
+    shell:
+        "{params.py} -m xairepro.empirical_explainers.visualize --target {input.target} --ee {input.ee} "
+        "--downstream {input.downstream} --explainer {wildcards.explainer} --instances {params.instances} "
+        "--out {output} > {log} 2>&1"
