@@ -1,0 +1,179 @@
+# Deep k-Nearest Neighbors for text (Wallace, Feng & Boyd-Graber 2018): train a Chainer classifier,
+# index its layers' activations, calibrate, evaluate accuracy/calibration, explain by leave-one-out.
+# Settings: config section `dknn` (workflow/schemas/dknn.schema.yaml).
+from xairepro.dknn.pipeline import flags as dknn_flags, runs as dknn_runs, vectors as dknn_vectors
+
+DKNN = config["dknn"]
+DKNN_RUN = "results/dknn/{dataset}/{model}"
+DKNN_LOG = "results/logs/dknn/{dataset}/{model}"
+DKNN_BENCH = "results/benchmarks/dknn/{dataset}/{model}"
+
+
+METHOD_TARGETS["dknn"] = lambda: [
+    p for n in ("metrics.json", "reliability.png", "saliency.html") for p in dknn_runs(DKNN, n)]
+METHOD_TABLES["dknn"] = lambda: dknn_runs(DKNN, "comparison.csv")
+
+
+rule dknn_train:
+    input:
+        data=lambda wildcards: dataset_dir(wildcards.dataset),
+        vectors=lambda wildcards: [dataset_dir(v) for v in dknn_vectors(DKNN, wildcards.model)],
+    output:
+        model=f"{DKNN_RUN}/best_model.npz",
+        vocab=f"{DKNN_RUN}/vocab.json",
+        args=f"{DKNN_RUN}/args.json",
+        calib=f"{DKNN_RUN}/calib.json",
+        history=f"{DKNN_RUN}/train_log.json",
+    params:
+        py=PY["chainer"],
+        vectors=lambda wildcards, input: f"--word-vectors {input.vectors}" if input.vectors else "",
+        out_dir=lambda wildcards, output: Path(output.model).parent,
+        flags=dknn_flags(DKNN, "embed_size", "unit", "mlp_layers", "dropout", "epochs", "batch_size",
+                         "learning_rate", "weight_decay", "n_calib", "max_train", "seed"),
+    log:
+        f"{DKNN_LOG}/train.log",
+    benchmark:
+        f"{DKNN_BENCH}/train.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    conda:
+        "../../envs/chainer.yaml"
+    shell:
+        "{params.py} -m xairepro.dknn.train --dataset {wildcards.dataset} --data-dir {input.data} "
+        "--model {wildcards.model} {params.vectors} {params.flags} --out-dir {params.out_dir} > {log} 2>&1"
+
+
+rule dknn_index:
+    input:
+        trained=rules.dknn_train.output,
+        data=lambda wildcards: dataset_dir(wildcards.dataset),
+    output:
+        activations=f"{DKNN_RUN}/activations.npz",
+        dknn=f"{DKNN_RUN}/index.pkl",
+        timing=f"{DKNN_RUN}/index_timing.json",
+    params:
+        py=PY["chainer"],
+        model_dir=lambda wildcards, input: Path(input.trained[0]).parent,
+        flags=dknn_flags(DKNN, "k", "index"),
+    log:
+        f"{DKNN_LOG}/index.log",
+    benchmark:
+        f"{DKNN_BENCH}/index.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    conda:
+        "../../envs/chainer.yaml"
+    shell:
+        "{params.py} -m xairepro.dknn.index --model-dir {params.model_dir} --data-dir {input.data} "
+        "{params.flags} --activations {output.activations} --dknn {output.dknn} "
+        "--timing {output.timing} > {log} 2>&1"
+
+
+rule dknn_calibrate:
+    input:
+        activations=rules.dknn_index.output.activations,
+        dknn=rules.dknn_index.output.dknn,
+    output:
+        dknn=f"{DKNN_RUN}/dknn.pkl",
+        calibration=f"{DKNN_RUN}/calibration.json",
+    params:
+        py=PY["chainer"],
+        flags=dknn_flags(DKNN, "temperature_init", "temperature_epochs", "seed"),
+    log:
+        f"{DKNN_LOG}/calibrate.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    conda:
+        "../../envs/chainer.yaml"
+    shell:
+        "{params.py} -m xairepro.dknn.calibrate --activations {input.activations} --dknn-in {input.dknn} "
+        "--dknn-out {output.dknn} --calibration {output.calibration} {params.flags} > {log} 2>&1"
+
+
+rule dknn_eval:
+    input:
+        activations=rules.dknn_index.output.activations,
+        dknn=rules.dknn_calibrate.output.dknn,
+        calibration=rules.dknn_calibrate.output.calibration,
+        args=rules.dknn_train.output.args,
+    output:
+        metrics=report(f"{DKNN_RUN}/metrics.json", caption="../report/dknn/metrics.rst", category="DkNN",
+                       subcategory="{dataset}", labels={"model": "{model}", "artefact": "metrics"}),
+        reliability=f"{DKNN_RUN}/reliability.json",
+        comparison=f"{DKNN_RUN}/comparison.csv",
+    params:
+        py=PY["chainer"],
+        vectors=lambda wildcards: " ".join(dknn_vectors(DKNN, wildcards.model)),
+        flags=dknn_flags(DKNN, "n_bins"),
+    log:
+        f"{DKNN_LOG}/eval.log",
+    benchmark:
+        f"{DKNN_BENCH}/eval.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    conda:
+        "../../envs/chainer.yaml"
+    shell:
+        "{params.py} -m xairepro.dknn.eval --activations {input.activations} --dknn {input.dknn} "
+        "--calibration {input.calibration} --args {input.args} --word-vectors-name '{params.vectors}' "
+        "{params.flags} --metrics {output.metrics} --reliability {output.reliability} "
+        "--comparison {output.comparison} > {log} 2>&1"
+
+
+rule dknn_interpret:
+    input:
+        trained=rules.dknn_train.output,
+        data=lambda wildcards: dataset_dir(wildcards.dataset),
+        dknn=rules.dknn_calibrate.output.dknn,
+        calibration=rules.dknn_calibrate.output.calibration,
+    output:
+        saliency=f"{DKNN_RUN}/saliency.json",
+        html=report(f"{DKNN_RUN}/saliency.html", caption="../report/dknn/saliency.rst", category="DkNN",
+                    subcategory="{dataset}", labels={"model": "{model}", "artefact": "saliency maps"}),
+    params:
+        py=PY["chainer"],
+        model_dir=lambda wildcards, input: Path(input.trained[0]).parent,
+        flags=dknn_flags(DKNN, "n_interpret"),
+    log:
+        f"{DKNN_LOG}/interpret.log",
+    benchmark:
+        f"{DKNN_BENCH}/interpret.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    conda:
+        "../../envs/chainer.yaml"
+    shell:
+        "{params.py} -m xairepro.dknn.interpret --model-dir {params.model_dir} --data-dir {input.data} "
+        "--dknn {input.dknn} --calibration {input.calibration} {params.flags} "
+        "--saliency {output.saliency} --html {output.html} > {log} 2>&1"
+
+
+rule dknn_plot:
+    input:
+        rules.dknn_eval.output.reliability,
+    output:
+        report(f"{DKNN_RUN}/reliability.png", caption="../report/dknn/reliability.rst", category="DkNN",
+               subcategory="{dataset}", labels={"model": "{model}", "artefact": "reliability diagrams"}),
+    params:
+        py=PY["torch"],
+    log:
+        f"{DKNN_LOG}/plot.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../../envs/torch.yaml"
+    shell:
+        "{params.py} -m xairepro.dknn.plot --reliability {input} --title '{wildcards.dataset} / {wildcards.model}' "
+        "--out {output} > {log} 2>&1"
