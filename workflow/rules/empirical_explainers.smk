@@ -146,7 +146,9 @@ rule ee_evaluate:
     output:
         metrics=f"{EE_RUN}/{{explainer}}/evaluation/metrics.json",
         convergence=f"{EE_RUN}/{{explainer}}/evaluation/convergence.csv",
-        plot=f"{EE_RUN}/{{explainer}}/evaluation/convergence.png",
+        plot=report(f"{EE_RUN}/{{explainer}}/evaluation/convergence.png",
+                    caption="../report/empirical_explainers/convergence.rst", category="3. Empirical Explainers",
+                    subcategory="{dataset}", labels={"explainer": "{explainer}", "artefact": "convergence curve"}),
         comparison=f"{EE_RUN}/{{explainer}}/evaluation/comparison.csv",
     params:
         py=PY["torch"],
@@ -181,7 +183,9 @@ rule ee_visualize:
         ee=rules.ee_explain.output,
         downstream=rules.ee_train_downstream.output.model,
     output:
-        directory(f"{EE_RUN}/{{explainer}}/visualizations"),
+        report(directory(f"{EE_RUN}/{{explainer}}/visualizations"), htmlindex="index.html",
+               caption="../report/empirical_explainers/heatmaps.rst", category="3. Empirical Explainers",
+               subcategory="{dataset}", labels={"explainer": "{explainer}", "artefact": "heatmaps"}),
     params:
         py=PY["torch"],
         instances=EE["visualize_instances"] or "all",

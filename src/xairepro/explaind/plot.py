@@ -1,0 +1,111 @@
+"""Step explaind_plot: training curves with the phase boundaries, attribution per phase and
+component, step attribution over training per component, and (image task) pruning curves."""
+from __future__ import annotations
+
+import argparse
+import csv
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from xairepro.io import atomic_path, start_step  # noqa: E402
+
+
+def read(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def save(fig, path):
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=120, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+
+
+def main(argv=None):
+    log = start_step(__name__)
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--title", required=True)
+    ap.add_argument("--curves")
+    ap.add_argument("--phases")
+    ap.add_argument("--epk")
+    ap.add_argument("--out-curves")
+    ap.add_argument("--out-phases")
+    ap.add_argument("--out-steps")
+    ap.add_argument("--pruning")
+    ap.add_argument("--out-pruning")
+    args = ap.parse_args(argv)
+    training = (args.curves, args.phases, args.epk, args.out_curves, args.out_phases, args.out_steps)
+    if (args.pruning is None) != (args.out_pruning is None) or any(a is None for a in training) != all(a is None for a in training):
+        raise ValueError("give --curves/--phases/--epk with their three --out-* files, and/or --pruning with --out-pruning")
+    if args.curves:
+        plot_training(args)
+    if args.pruning:
+        plot_pruning(args)
+    log.info("plots written")
+
+
+def plot_training(args):
+    curves, phases = read(args.curves), read(args.phases)
+    bounds = sorted({(r["phase"], int(r["start"]), int(r["end"])) for r in phases}, key=lambda b: b[1])
+
+    fig, ax = plt.subplots(1, 2, figsize=(10, 3.5))
+    steps = [max(int(r["step"]), 1) for r in curves]
+    for key in ("train_acc", "test_acc"):
+        ax[0].plot(steps, [float(r[key]) for r in curves], label=key)
+    for key in ("train_loss", "test_loss"):
+        ax[1].plot(steps, [float(r[key]) for r in curves], label=key)
+    for a in ax:
+        a.set_xscale("log")
+        a.set_xlabel("training step")
+        for _, start, _ in bounds[1:]:
+            a.axvline(max(start, 1), color="grey", ls=":")
+        a.legend()
+    ax[1].set_yscale("log")
+    fig.suptitle(f"{args.title}: training curves (dotted: phase boundaries)")
+    save(fig, args.out_curves)
+
+    groups = [r["component"] for r in phases if r["phase"] == bounds[0][0] and r["component"] != "total"]
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    width = 0.8 / len(bounds)
+    for j, (phase, start, end) in enumerate(bounds):
+        values = [float(r["attribution"]) for r in phases if r["phase"] == phase and r["component"] != "total"]
+        ax.bar(np.arange(len(groups)) + j * width, values, width, label=f"{phase} [{start}, {end})")
+    ax.set_xticks(np.arange(len(groups)) + 0.4 - width / 2, groups, rotation=45, ha="right")
+    ax.set_ylabel("mean Σ_s ḡ_s[k]·Δθ_s[k]")
+    ax.legend()
+    ax.set_title(f"{args.title}: EPK component attribution per training phase")
+    save(fig, args.out_phases)
+
+    epk = np.load(args.epk)
+    sc = np.abs(epk["step_component"]).mean(0)              # (S, groups)
+    fig, ax = plt.subplots(figsize=(8, 3.5))
+    for k, g in enumerate(epk["groups"]):
+        ax.plot(np.arange(sc.shape[0]), sc[:, k], label=str(g), lw=0.8)
+    ax.set_yscale("log")
+    ax.set_xlabel("training step")
+    ax.set_ylabel("mean |ḡ_s[k]·Δθ_s[k]|")
+    ax.legend(fontsize=6, ncol=2)
+    ax.set_title(f"{args.title}: step attribution per component")
+    save(fig, args.out_steps)
+
+
+def plot_pruning(args):
+    rows = read(args.pruning)
+    fig, ax = plt.subplots(1, 3, figsize=(12, 3.2))
+    for method in sorted({r["method"] for r in rows}):
+        sel = [r for r in rows if r["method"] == method]
+        for a, key in zip(ax, ("val_acc", "model_acc", "kl_div")):
+            a.plot([float(r["fraction"]) for r in sel], [float(r[key]) for r in sel], "o-", label=method)
+            a.set_xlabel("fraction pruned")
+            a.set_title(key)
+    ax[0].legend()
+    fig.suptitle(f"{args.title}: pruning by EPK component attribution vs magnitude")
+    save(fig, args.out_pruning)
+
+
+if __name__ == "__main__":
+    main()

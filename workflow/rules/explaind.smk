@@ -1,0 +1,165 @@
+# ExPLAIND (Eichin et al. 2025, arXiv 2505.20076): train with history, compute the exact path kernel's
+# prediction and attributions by streaming over the steps, tabulate phases/components, prune, plot.
+# Settings: config section `explaind` (workflow/schemas/explaind.schema.yaml).
+from xairepro.explaind import pipeline as explaind
+
+EXPLAIND = config["explaind"]
+EXPLAIND_RUN = "results/explaind/{task}"
+EXPLAIND_LOG = "results/logs/explaind/{task}"
+EXPLAIND_BENCH = "results/benchmarks/explaind/{task}"
+
+METHOD_TARGETS["explaind"] = lambda: explaind.targets(EXPLAIND)
+METHOD_TABLES["explaind"] = lambda: [f"results/explaind/{task}/comparison.csv" for task in EXPLAIND["tasks"]]
+
+
+rule explaind_train:
+    input:
+        data=lambda wildcards: [dataset_dir(d) for d in explaind.datasets(EXPLAIND, wildcards.task)],
+    output:
+        history=directory(f"{EXPLAIND_RUN}/history"),
+        curves=f"{EXPLAIND_RUN}/training_curves.csv",
+    params:
+        py=PY["torch"],
+        args=lambda wildcards, input: explaind.args(EXPLAIND, wildcards.task, input.data),
+    log:
+        f"{EXPLAIND_LOG}/train.log",
+    benchmark:
+        f"{EXPLAIND_BENCH}/train.tsv"
+    threads: EXPLAIND["threads"]
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    conda:
+        "../../envs/torch.yaml"
+    shell:
+        "{params.py} -m xairepro.explaind.train {params.args} --history {output.history} "
+        "--curves {output.curves} > {log} 2>&1"
+
+
+rule explaind_epk:
+    input:
+        data=lambda wildcards: [dataset_dir(d) for d in explaind.datasets(EXPLAIND, wildcards.task)],
+        history=rules.explaind_train.output.history,
+    output:
+        epk=f"{EXPLAIND_RUN}/epk.npz",
+        fidelity=f"{EXPLAIND_RUN}/fidelity.json",
+    params:
+        py=PY["torch"],
+        args=lambda wildcards, input: explaind.args(EXPLAIND, wildcards.task, input.data),
+        flags=f"--integration-steps {EXPLAIND['integration_steps']} --n-explain {EXPLAIND['n_explain']} --chunk {EXPLAIND['chunk']}",
+    log:
+        f"{EXPLAIND_LOG}/epk.log",
+    benchmark:
+        f"{EXPLAIND_BENCH}/epk.tsv"
+    threads: EXPLAIND["threads"]
+    resources:
+        mem_mb=8000,
+        runtime=240,
+    conda:
+        "../../envs/torch.yaml"
+    shell:
+        "{params.py} -m xairepro.explaind.epk {params.args} {params.flags} --history {input.history} "
+        "--out {output.epk} --fidelity {output.fidelity} > {log} 2>&1"
+
+
+rule explaind_attribute:
+    input:
+        epk=rules.explaind_epk.output.epk,
+        curves=rules.explaind_train.output.curves,
+        fidelity=rules.explaind_epk.output.fidelity,
+    output:
+        phases=f"{EXPLAIND_RUN}/phases.csv",
+        components=f"{EXPLAIND_RUN}/components.csv",
+        top=f"{EXPLAIND_RUN}/top_examples.csv",
+        comparison=f"{EXPLAIND_RUN}/comparison.csv",
+    params:
+        py=PY["torch"],
+        threshold=lambda wildcards: explaind.task(EXPLAIND, wildcards.task).get("phase_threshold", 0.99),
+        model=lambda wildcards: explaind.task(EXPLAIND, wildcards.task)["model"]["name"],
+    log:
+        f"{EXPLAIND_LOG}/attribute.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/torch.yaml"
+    shell:
+        "{params.py} -m xairepro.explaind.attribute --epk {input.epk} --curves {input.curves} "
+        "--phase-threshold {params.threshold} --phases {output.phases} --components {output.components} "
+        "--top-examples {output.top} --fidelity {input.fidelity} --task {wildcards.task} --model {params.model} "
+        "--comparison {output.comparison} > {log} 2>&1"
+
+
+rule explaind_prune:
+    input:
+        data=lambda wildcards: [dataset_dir(d) for d in explaind.datasets(EXPLAIND, wildcards.task)],
+        history=rules.explaind_train.output.history,
+        epk=rules.explaind_epk.output.epk,
+    output:
+        f"{EXPLAIND_RUN}/pruning.csv",
+    params:
+        py=PY["torch"],
+        args=lambda wildcards, input: explaind.args(EXPLAIND, wildcards.task, input.data),
+    log:
+        f"{EXPLAIND_LOG}/prune.log",
+    benchmark:
+        f"{EXPLAIND_BENCH}/prune.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    conda:
+        "../../envs/torch.yaml"
+    shell:
+        "{params.py} -m xairepro.explaind.prune {params.args} --history {input.history} --epk {input.epk} "
+        "--out {output} > {log} 2>&1"
+
+
+rule explaind_plot:
+    input:
+        curves=rules.explaind_train.output.curves,
+        phases=rules.explaind_attribute.output.phases,
+        epk=rules.explaind_epk.output.epk,
+    output:
+        curves=report(f"{EXPLAIND_RUN}/plots/training_curves.png", caption="../report/explaind/training_curves.rst",
+                       category="4. ExPLAIND", subcategory="{task}", labels={"artefact": "training curves"}),
+        phases=report(f"{EXPLAIND_RUN}/plots/phase_components.png", caption="../report/explaind/phase_components.rst",
+                       category="4. ExPLAIND", subcategory="{task}", labels={"artefact": "attribution per phase and component"}),
+        steps=report(f"{EXPLAIND_RUN}/plots/step_components.png", caption="../report/explaind/step_components.rst",
+                       category="4. ExPLAIND", subcategory="{task}", labels={"artefact": "attribution per step"}),
+    params:
+        py=PY["torch"],
+    log:
+        f"{EXPLAIND_LOG}/plot.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/torch.yaml"
+    shell:
+        "{params.py} -m xairepro.explaind.plot --title {wildcards.task} --curves {input.curves} "
+        "--phases {input.phases} --epk {input.epk} --out-curves {output.curves} "
+        "--out-phases {output.phases} --out-steps {output.steps} > {log} 2>&1"
+
+
+rule explaind_plot_pruning:
+    input:
+        pruning=rules.explaind_prune.output,
+    output:
+        report(f"{EXPLAIND_RUN}/plots/pruning.png", caption="../report/explaind/pruning.rst",
+                       category="4. ExPLAIND", subcategory="{task}", labels={"artefact": "pruning curves"}),
+    params:
+        py=PY["torch"],
+    log:
+        f"{EXPLAIND_LOG}/plot_pruning.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/torch.yaml"
+    shell:
+        "{params.py} -m xairepro.explaind.plot --title {wildcards.task} --pruning {input.pruning} "
+        "--out-pruning {output} > {log} 2>&1"
