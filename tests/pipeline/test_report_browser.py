@@ -1,10 +1,12 @@
-"""Open the Snakemake report in a real headless browser (Debian's chromium) and check what it renders."""
+"""Open the Snakemake report in a real headless browser (Debian's chromium) and check what it renders:
+the scorecard on top, a method's figures, the software versions."""
 import shutil
 import subprocess
 
 import pytest
+import yaml
 
-from conftest import REPO
+from test_dknn_rules import TINY
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -21,17 +23,17 @@ def chromium(tmp_path, *args):
     return proc.stdout
 
 
-def build_report(snakemake, *targets):
-    snakemake("--cores", "2", *targets)
-    snakemake("--report", "results/report.html", *targets)
-    return snakemake.workdir / "results" / "report.html"
-
-
-def test_report_renders_the_scorecard_and_software(snakemake, tmp_path):
-    targets = ["results/scorecard.csv", "results/software/tf.txt", "results/software/chainer.txt"]
-    report = build_report(snakemake, *targets)
+def test_report_renders_scorecard_figures_and_software(snakemake, tmp_path):
+    config = tmp_path / "tiny.yaml"
+    config.write_text(yaml.safe_dump({**TINY, "methods": ["dknn"]}))
+    args = ["--configfile", str(config)]
+    snakemake("--cores", "2", *args)  # rule all: the dknn targets, the scorecard, the software versions
+    snakemake("--report", "results/report.html", *args)
+    report = snakemake.workdir / "results" / "report.html"
     dom = chromium(tmp_path, "--dump-dom", report.as_uri())
-    assert "1. Scorecard" in dom and "6. Software" in dom
+    for category in ("1. Scorecard", "5. DkNN", "6. Software"):
+        assert category in dom
+    assert "reliability.png" in dom and "saliency.html" in dom
     assert "XAI Repro reproduces five explainability papers" in dom
     shot = snakemake.workdir / "results" / "report_screenshot.png"
     chromium(tmp_path, f"--screenshot={shot}", report.as_uri())
