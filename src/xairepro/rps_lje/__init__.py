@@ -1,0 +1,1 @@
+"""RPS-LJE, RPS-l2 and last-layer influence functions (Sui, Wu & Sanner, NeurIPS 2021)."""

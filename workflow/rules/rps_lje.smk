@@ -1,0 +1,150 @@
+# RPS-LJE, RPS-l2 and last-layer influence functions (Sui, Wu & Sanner, NeurIPS 2021): train each model
+# on labels with a flipped fraction (one model per run), cache each explainer's weights, run the
+# dataset-debugging experiment, and compare the 40%-checked numbers with the paper.
+from xairepro.rps_lje import workflow as rps
+
+RPS = config["rps_lje"]
+RPS_EXPLAINERS = rps.EXPLAINER_NAMES
+METHOD_TARGETS["rps_lje"] = lambda: rps.final_targets(RPS)
+METHOD_TABLES["rps_lje"] = lambda: ["results/rps_lje/debugging_40pct.csv"]
+
+
+rule rps_train:
+    wildcard_constraints:
+        model="cnn|rnn|xgboost",
+        run=r"\d+",
+    input:
+        data=lambda w: dataset_dir(w.dataset),
+        glove=lambda w: dataset_dir("glove-6b-50d") if w.model == "rnn" else [],
+    output:
+        npz="results/rps_lje/{dataset}/{model}/run{run}/train.npz",
+        metrics="results/rps_lje/{dataset}/{model}/run{run}/train_metrics.json",
+    params:
+        py=PY["torch"],
+        seed=RPS["seed"],
+        flags=lambda w: rps.cli_flags(RPS[w.model]),
+        glove=lambda w, input: f"--glove-dir {input.glove}" if w.model == "rnn" else "",
+    log:
+        "results/logs/rps_lje/{dataset}/{model}/run{run}/train.log",
+    benchmark:
+        "results/benchmarks/rps_lje/{dataset}/{model}/run{run}/train.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    conda:
+        "../../envs/torch.yaml"
+    shell:
+        "{params.py} -m xairepro.rps_lje.train --model {wildcards.model} --dataset {wildcards.dataset} "
+        "--data-dir {input.data} {params.glove} --run {wildcards.run} --seed {params.seed} {params.flags} "
+        "--out {output.npz} --metrics {output.metrics} > {log} 2>&1"
+
+
+rule rps_explain:
+    wildcard_constraints:
+        model="cnn|rnn|xgboost",
+        run=r"\d+",
+        explainer="|".join(RPS_EXPLAINERS),
+    input:
+        rules.rps_train.output.npz,
+    output:
+        npz="results/rps_lje/{dataset}/{model}/run{run}/explain_{explainer}.npz",
+        metrics="results/rps_lje/{dataset}/{model}/run{run}/explain_{explainer}.json",
+        timing="results/rps_lje/{dataset}/{model}/run{run}/explain_{explainer}.timing.json",
+    params:
+        py=PY["torch"],
+        settings=f"--gamma {RPS['gamma']} --lmbda {RPS['lmbda']} --epochs {RPS['rps_l2_epochs']} "
+        f"--damping {RPS['damping']} --test-points {RPS['explained_test_points']}",
+    log:
+        "results/logs/rps_lje/{dataset}/{model}/run{run}/explain_{explainer}.log",
+    benchmark:
+        "results/benchmarks/rps_lje/{dataset}/{model}/run{run}/explain_{explainer}.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    conda:
+        "../../envs/torch.yaml"
+    shell:
+        "{params.py} -m xairepro.rps_lje.explain --train {input} --explainer {wildcards.explainer} "
+        "{params.settings} --out {output.npz} --metrics {output.metrics} "
+        "--timing {output.timing} > {log} 2>&1"
+
+
+rule rps_debug:
+    wildcard_constraints:
+        model="cnn|rnn|xgboost",
+        run=r"\d+",
+    input:
+        train=rules.rps_train.output.npz,
+        weights=expand("results/rps_lje/{dataset}/{model}/run{run}/explain_{explainer}.npz", explainer=RPS_EXPLAINERS, allow_missing=True),
+    output:
+        "results/rps_lje/{dataset}/{model}/run{run}/debugging.csv",
+    params:
+        weights=lambda w, input: " ".join(f"{e}={p}" for e, p in zip(RPS_EXPLAINERS, input.weights)),
+        xgboost=lambda w: rps.xgboost_flags(RPS) if w.model == "xgboost" else "",
+        py=PY["torch"],
+        settings=f"--seed {RPS['seed']} --step {RPS['checked_step']} --retrain-l2 {RPS['retrain_l2']}",
+    log:
+        "results/logs/rps_lje/{dataset}/{model}/run{run}/debug.log",
+    benchmark:
+        "results/benchmarks/rps_lje/{dataset}/{model}/run{run}/debug.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    conda:
+        "../../envs/torch.yaml"
+    shell:
+        "{params.py} -m xairepro.rps_lje.debug --train {input.train} --weights {params.weights} "
+        "--model {wildcards.model} --run {wildcards.run} {params.settings} {params.xgboost} --out {output} > {log} 2>&1"
+
+
+rule rps_summarize:
+    wildcard_constraints:
+        model="cnn|rnn|xgboost",
+    input:
+        expand("results/rps_lje/{{dataset}}/{{model}}/run{run}/debugging.csv", run=range(RPS["runs"])),
+    output:
+        curves="results/rps_lje/{dataset}/{model}/debugging_curves.csv",
+        figure=report("results/rps_lje/{dataset}/{model}/debugging.png", caption="../report/rps_lje/debugging.rst",
+                      category="2. RPS-LJE", subcategory="{dataset}", labels={"model": "{model}", "artefact": "dataset debugging"}),
+        table="results/rps_lje/{dataset}/{model}/debugging_40pct.csv",
+    params:
+        py=PY["torch"],
+    log:
+        "results/logs/rps_lje/{dataset}/{model}/summarize.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../../envs/torch.yaml"
+    shell:
+        "{params.py} -m xairepro.rps_lje.summarize --debugging {input} --model {wildcards.model} "
+        "--dataset {wildcards.dataset} --curves {output.curves} --figure {output.figure} "
+        "--table {output.table} > {log} 2>&1"
+
+
+rule rps_report:
+    input:
+        tables=[f"{rps.model_dir(RPS, m)}/debugging_40pct.csv" for m in RPS["models"]],
+        timings=rps.timing_files(RPS),
+    output:
+        table=report("results/rps_lje/debugging_40pct.csv", caption="../report/rps_lje/table.rst",
+                     category="2. RPS-LJE", labels={"artefact": "40% checked table"}),
+        times=report("results/rps_lje/explain_times.csv", caption="../report/rps_lje/times.rst",
+                     category="2. RPS-LJE", labels={"artefact": "explanation time"}),
+    params:
+        py=PY["torch"],
+    log:
+        "results/logs/rps_lje/report.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../../envs/torch.yaml"
+    shell:
+        "{params.py} -m xairepro.rps_lje.report --tables {input.tables} --timings {input.timings} "
+        "--table {output.table} --times {output.times} > {log} 2>&1"
