@@ -57,5 +57,5 @@ def comparison_tables():
 def final_targets():
     targets = [path for method_targets in _enabled(METHOD_TARGETS) for path in method_targets()]
     if config["methods"]:
-        targets += ["results/scorecard.csv", *(f"results/software/{env}.txt" for env in ENVS)]
+        targets += ["results/scorecard.csv", "results/config.yaml", *(f"results/software/{env}.txt" for env in ENVS)]
     return targets

@@ -1,4 +1,6 @@
-# Paper-vs-ours scorecard and the software versions of each environment, both in the report.
+# Paper-vs-ours scorecard, the effective config and the software versions of each environment, all in
+# the report.
+import json
 
 
 rule scorecard:
@@ -39,3 +41,21 @@ rule software_versions:
         lambda wildcards: f"../../envs/{wildcards.env}.yaml"
     shell:
         "({params.py} --version && {params.py} -m pip freeze --all) > {output} 2> {log}"
+
+
+rule effective_config:
+    output:
+        report("results/config.yaml", caption="../report/config.rst", category="6. Software"),
+    params:
+        py=PY["torch"],
+        config=json.dumps(config),
+    log:
+        "results/logs/config.log",
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    conda:
+        "../../envs/torch.yaml"
+    shell:
+        "{params.py} -m xairepro.scorecard.config_dump {params.config:q} {output} > {log} 2>&1"
