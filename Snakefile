@@ -15,6 +15,7 @@ configfile: f"{workflow.current_basedir}/config/config.yaml"
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
+include: "workflow/rules/gradient_rollback.smk"
 include: "workflow/rules/rps_lje.smk"
 include: "workflow/rules/empirical_explainers.smk"
 include: "workflow/rules/explaind.smk"

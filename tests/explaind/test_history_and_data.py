@@ -7,7 +7,7 @@ import torch
 
 from xairepro.explaind.data import cifar2, modulo_addition
 from xairepro.explaind.history import History, HistoryError
-from explaind_helpers import make_run
+from tests.explaind.explaind_helpers import make_run
 
 
 def test_replay_reproduces_training_bit_for_bit(tmp_path):

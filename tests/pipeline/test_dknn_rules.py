@@ -5,7 +5,7 @@ import subprocess
 
 import yaml
 
-from conftest import REPO
+from tests.conftest import REPO
 
 TINY = {"dknn": {"models": ["cnn"], "word_vectors": None, "epochs": 2, "max_train": 200,
                  "n_calib": 60, "k": 5, "n_interpret": 2, "unit": 32, "embed_size": 16, "temperature_epochs": 5}}

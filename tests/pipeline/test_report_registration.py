@@ -4,7 +4,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import REPO
+from tests.conftest import REPO
 
 FIGURE_SUFFIXES = (".png", ".svg", ".pdf", ".html")
 

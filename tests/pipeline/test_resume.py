@@ -7,7 +7,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import REPO, run_snakemake
+from tests.conftest import REPO, run_snakemake
 
 
 def test_killed_run_resumes_without_redoing_finished_outputs(mirror, tmp_path):

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import REPO, run_snakemake
+from tests.conftest import REPO, run_snakemake
 
 TARGETS = ("data/nations", "data/german-credit", "data/sst2")
 

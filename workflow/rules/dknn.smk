@@ -103,7 +103,7 @@ rule dknn_eval:
         calibration=rules.dknn_calibrate.output.calibration,
         args=rules.dknn_train.output.args,
     output:
-        metrics=report(f"{DKNN_RUN}/metrics.json", caption="../report/dknn/metrics.rst", category="5. DkNN",
+        metrics=report(f"{DKNN_RUN}/metrics.json", caption="../report/dknn/metrics.rst", category="6. DkNN",
                        subcategory="{dataset}", labels={"model": "{model}", "artefact": "metrics"}),
         reliability=f"{DKNN_RUN}/reliability.json",
         comparison=f"{DKNN_RUN}/comparison.csv",
@@ -136,7 +136,7 @@ rule dknn_interpret:
         calibration=rules.dknn_calibrate.output.calibration,
     output:
         saliency=f"{DKNN_RUN}/saliency.json",
-        html=report(f"{DKNN_RUN}/saliency.html", caption="../report/dknn/saliency.rst", category="5. DkNN",
+        html=report(f"{DKNN_RUN}/saliency.html", caption="../report/dknn/saliency.rst", category="6. DkNN",
                     subcategory="{dataset}", labels={"model": "{model}", "artefact": "saliency maps"}),
     params:
         py=PY["chainer"],
@@ -162,7 +162,7 @@ rule dknn_plot:
     input:
         rules.dknn_eval.output.reliability,
     output:
-        report(f"{DKNN_RUN}/reliability.png", caption="../report/dknn/reliability.rst", category="5. DkNN",
+        report(f"{DKNN_RUN}/reliability.png", caption="../report/dknn/reliability.rst", category="6. DkNN",
                subcategory="{dataset}", labels={"model": "{model}", "artefact": "reliability diagrams"}),
     params:
         py=PY["torch"],

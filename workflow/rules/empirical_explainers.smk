@@ -147,7 +147,7 @@ rule ee_evaluate:
         metrics=f"{EE_RUN}/{{explainer}}/evaluation/metrics.json",
         convergence=f"{EE_RUN}/{{explainer}}/evaluation/convergence.csv",
         plot=report(f"{EE_RUN}/{{explainer}}/evaluation/convergence.png",
-                    caption="../report/empirical_explainers/convergence.rst", category="3. Empirical Explainers",
+                    caption="../report/empirical_explainers/convergence.rst", category="4. Empirical Explainers",
                     subcategory="{dataset}", labels={"explainer": "{explainer}", "artefact": "convergence curve"}),
         comparison=f"{EE_RUN}/{{explainer}}/evaluation/comparison.csv",
     params:
@@ -184,7 +184,7 @@ rule ee_visualize:
         downstream=rules.ee_train_downstream.output.model,
     output:
         report(directory(f"{EE_RUN}/{{explainer}}/visualizations"), htmlindex="index.html",
-               caption="../report/empirical_explainers/heatmaps.rst", category="3. Empirical Explainers",
+               caption="../report/empirical_explainers/heatmaps.rst", category="4. Empirical Explainers",
                subcategory="{dataset}", labels={"explainer": "{explainer}", "artefact": "heatmaps"}),
     params:
         py=PY["torch"],

@@ -123,11 +123,11 @@ rule explaind_plot:
         epk=rules.explaind_epk.output.epk,
     output:
         curves=report(f"{EXPLAIND_RUN}/plots/training_curves.png", caption="../report/explaind/training_curves.rst",
-                       category="4. ExPLAIND", subcategory="{task}", labels={"artefact": "training curves"}),
+                       category="5. ExPLAIND", subcategory="{task}", labels={"artefact": "training curves"}),
         phases=report(f"{EXPLAIND_RUN}/plots/phase_components.png", caption="../report/explaind/phase_components.rst",
-                       category="4. ExPLAIND", subcategory="{task}", labels={"artefact": "attribution per phase and component"}),
+                       category="5. ExPLAIND", subcategory="{task}", labels={"artefact": "attribution per phase and component"}),
         steps=report(f"{EXPLAIND_RUN}/plots/step_components.png", caption="../report/explaind/step_components.rst",
-                       category="4. ExPLAIND", subcategory="{task}", labels={"artefact": "attribution per step"}),
+                       category="5. ExPLAIND", subcategory="{task}", labels={"artefact": "attribution per step"}),
     params:
         py=PY["torch"],
     log:
@@ -149,7 +149,7 @@ rule explaind_plot_pruning:
         pruning=rules.explaind_prune.output,
     output:
         report(f"{EXPLAIND_RUN}/plots/pruning.png", caption="../report/explaind/pruning.rst",
-                       category="4. ExPLAIND", subcategory="{task}", labels={"artefact": "pruning curves"}),
+                       category="5. ExPLAIND", subcategory="{task}", labels={"artefact": "pruning curves"}),
     params:
         py=PY["torch"],
     log:

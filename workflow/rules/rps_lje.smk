@@ -108,7 +108,7 @@ rule rps_summarize:
     output:
         curves="results/rps_lje/{dataset}/{model}/debugging_curves.csv",
         figure=report("results/rps_lje/{dataset}/{model}/debugging.png", caption="../report/rps_lje/debugging.rst",
-                      category="2. RPS-LJE", subcategory="{dataset}", labels={"model": "{model}", "artefact": "dataset debugging"}),
+                      category="3. RPS-LJE", subcategory="{dataset}", labels={"model": "{model}", "artefact": "dataset debugging"}),
         table="results/rps_lje/{dataset}/{model}/debugging_40pct.csv",
     params:
         py=PY["torch"],
@@ -132,9 +132,9 @@ rule rps_report:
         timings=rps.timing_files(RPS),
     output:
         table=report("results/rps_lje/debugging_40pct.csv", caption="../report/rps_lje/table.rst",
-                     category="2. RPS-LJE", labels={"artefact": "40% checked table"}),
+                     category="3. RPS-LJE", labels={"artefact": "40% checked table"}),
         times=report("results/rps_lje/explain_times.csv", caption="../report/rps_lje/times.rst",
-                     category="2. RPS-LJE", labels={"artefact": "explanation time"}),
+                     category="3. RPS-LJE", labels={"artefact": "explanation time"}),
     params:
         py=PY["torch"],
     log:

@@ -1,0 +1,106 @@
+"""Real properties of Gradient Rollback: exact influence bookkeeping, deterministic retraining, Δ of
+unrelated triples, hand-computed scores, and clear errors on bad input."""
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from xairepro.gradient_rollback import data
+from xairepro.gradient_rollback.explain import GradientRollback, neighbourhood
+from xairepro.gradient_rollback.model import Settings, Trainer, configure_threads, tail_probabilities, tail_query
+from xairepro.gradient_rollback.topk import parse_ks
+
+configure_threads(1)
+
+# Two components that share no entity or relation: {0..4} with relations {0, 1}, {5..7} with {2}.
+# (2, 0, 2) is a self-loop, so h is also a candidate tail (the repeated-row case of the bookkeeping).
+TRAIN = np.array([[0, 0, 1], [1, 0, 2], [2, 1, 3], [3, 1, 4], [0, 1, 4], [2, 0, 2], [4, 0, 1], [1, 1, 0],
+                  [5, 2, 6], [6, 2, 7], [7, 2, 5]])
+N_ENT, N_REL = 8, 3
+
+
+def tiny(model="distmult"):
+    settings = Settings(model=model, dim=4, epochs=3, negatives=3, seed=7)
+    return settings, Trainer(settings, N_ENT, N_REL)
+
+
+@pytest.mark.parametrize("model", ["distmult", "complex"])
+def test_influence_map_sums_to_the_total_parameter_change(model):
+    _, trainer = tiny(model)
+    trained = trainer.train(TRAIN, track=True)
+    inf = trained.influence
+    E, R = trained.E0.copy(), trained.R0.copy()
+    np.add.at(E, inf.entity_rows, inf.entity_delta)
+    np.add.at(R, TRAIN[:, 1], inf.relation_delta)
+    assert np.abs(trained.E - trained.E0).max() > 1e-3  # training moved the parameters
+    np.testing.assert_allclose(E, trained.E, rtol=0, atol=1e-13)
+    np.testing.assert_allclose(R, trained.R, rtol=0, atol=1e-13)
+    for x, (h, _, t) in enumerate(TRAIN):  # each triple's own rows are among those it changed
+        assert {h, t} <= set(inf.entity_rows[inf.entity_ptr[x]:inf.entity_ptr[x + 1]].tolist())
+
+
+def test_deleting_an_empty_set_retrains_to_the_identical_model():
+    _, trainer = tiny()
+    first = trainer.train(TRAIN, track=True)
+    again = trainer.train(TRAIN, removed=[], track=False)
+    assert np.array_equal(first.E, again.E) and np.array_equal(first.R, again.R)
+    without = trainer.train(TRAIN, removed=[0], track=False)
+    assert not np.array_equal(first.E, without.E)
+
+
+def test_delta_is_zero_for_triples_that_share_nothing_with_the_prediction():
+    settings, trainer = tiny()
+    trained = trainer.train(TRAIN, removed=[3], track=True)
+    gr = GradientRollback(settings.model, trained.E, trained.R, TRAIN, trained.influence)
+    assert gr.delta(3, 0, 0, 1) == 0.0  # a triple never trained on has γ = 0, hence Δ = 0
+    h, r = 0, 0
+    t_hat, p = gr.predict(h, r)
+    assert p == tail_probabilities(settings.model, trained.E, trained.R, h, r).max()
+    explanations = gr.explain(h, r, t_hat)
+    explained = [x for x, _ in explanations]
+    assert not set(explained) & {8, 9, 10}  # the other component shares nothing with (0, 0, t̂)
+    assert set(explained) <= set(neighbourhood(TRAIN, h, r, t_hat).tolist())
+    deltas = [d for _, d in explanations]
+    assert deltas == sorted(deltas, reverse=True) and all(d >= 0 for d in deltas) and deltas[0] > 0
+
+
+def test_scores_match_hand_computed_values():
+    e_h, w_r, e_t = np.array([1.0, 2.0]), np.array([3.0, -1.0]), np.array([0.5, 4.0])
+    assert tail_query("distmult", e_h, w_r) @ e_t == pytest.approx(1 * 3 * 0.5 + 2 * -1 * 4)  # -6.5
+    # ComplEx, one complex dimension stored as [Re | Im]: h = 1+2i, r = 3-i, t = 0.5+4i;
+    # Re(h r conj(t)) = Re((5+5i)(0.5-4i)) = 22.5.
+    assert tail_query("complex", e_h, w_r) @ e_t == pytest.approx(22.5)
+    tf_q = tail_query("complex", tf.constant(e_h), tf.constant(w_r), tf.concat).numpy()
+    np.testing.assert_allclose(tf_q, tail_query("complex", e_h, w_r))
+    E, R = np.array([[1.0, 2.0], [0.5, 4.0]]), np.array([[3.0, -1.0]])
+    logits = np.array([1 * 3 * 1 + 2 * -1 * 2, -6.5])
+    np.testing.assert_allclose(tail_probabilities("distmult", E, R, 0, 0), np.exp(logits) / np.exp(logits).sum())
+
+
+def test_bad_input_gives_clear_errors(tmp_path):
+    with pytest.raises(ValueError, match="unknown model 'transe'"):
+        Settings(model="transe")
+    (tmp_path / "train.txt").write_text("a\tr\tb\nb\tr\tc\n")
+    (tmp_path / "valid.txt").write_text("")
+    (tmp_path / "test.txt").write_text("a\tr\tc\n")
+    graph = data.load("nations", tmp_path)
+    with pytest.raises(ValueError, match="entity 'zz' is not in the graph"):
+        graph.encode([("a", "r", "zz")])
+    with pytest.raises(ValueError, match="k must be an integer >= 1"):
+        parse_ks(["0"])
+    assert parse_ks(["1", "10", "all"]) == [1, 10, "all"]
+
+
+def test_loaders_read_fb15k_crlf_and_movielens_as_user_rating_movie(tmp_path):
+    fb = tmp_path / "fb"
+    fb.mkdir()
+    for split in ("train", "valid", "test"):
+        (fb / f"{split}.txt").write_bytes(b"/m/a\t/film/x\t/m/b\r\n/m/b\t/film/y\t/m/c\r\n")
+    graph = data.load("fb15k-237", fb)
+    assert graph.entities == ("/m/a", "/m/b", "/m/c") and graph.relations == ("/film/x", "/film/y")
+    ml = tmp_path / "ml"
+    ml.mkdir()
+    (ml / "u1.base").write_text("196\t242\t3\t881250949\n186\t302\t3\t891717742\n")
+    (ml / "u1.test").write_text("196\t302\t5\t881250950\n")
+    graph = data.load("movielens-100k", ml)
+    assert graph.relations == ("rating3", "rating5")
+    assert graph.entities[graph.test[0, 0]] == "user196" and graph.entities[graph.test[0, 2]] == "movie302"
