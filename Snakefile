@@ -20,6 +20,7 @@ include: "workflow/rules/rps_lje.smk"
 include: "workflow/rules/empirical_explainers.smk"
 include: "workflow/rules/explaind.smk"
 include: "workflow/rules/dknn.smk"
+include: "workflow/rules/mislabel.smk"
 include: "workflow/rules/report.smk"
 
 

@@ -19,7 +19,7 @@ def test_bad_value_names_key_and_allowed_values(snakemake):
     out = proc.stderr + proc.stdout
     assert proc.returncode != 0
     assert "gradient_rolback" in out and "methods" in out
-    assert "is not one of ['gradient_rollback', 'rps_lje', 'empirical_explainers', 'explaind', 'dknn']" in out
+    assert "is not one of ['gradient_rollback', 'rps_lje', 'empirical_explainers', 'explaind', 'dknn', 'mislabel']" in out
 
 
 def test_unknown_target_is_a_clear_error(snakemake):

@@ -31,7 +31,7 @@ def test_report_renders_scorecard_figures_and_software(snakemake, tmp_path):
     snakemake("--report", "results/report.html", *args)
     report = snakemake.workdir / "results" / "report.html"
     dom = chromium(tmp_path, "--dump-dom", report.as_uri())
-    for category in ("1. Scorecard", "6. DkNN", "7. Software"):
+    for category in ("1. Scorecard", "6. DkNN", "8. Software"):
         assert category in dom
     assert "reliability.png" in dom and "saliency.html" in dom
     assert "XAI Repro reproduces five explainability papers" in dom

@@ -25,7 +25,7 @@ rule scorecard:
 
 rule software_versions:
     output:
-        report("results/software/{env}.txt", caption="../report/software.rst", category="7. Software",
+        report("results/software/{env}.txt", caption="../report/software.rst", category="8. Software",
                labels={"environment": "{env}"}),
     params:
         py=lambda wildcards: PY[wildcards.env],
@@ -45,7 +45,7 @@ rule software_versions:
 
 rule effective_config:
     output:
-        report("results/config.yaml", caption="../report/config.rst", category="7. Software"),
+        report("results/config.yaml", caption="../report/config.rst", category="8. Software"),
     params:
         py=PY["torch"],
         config=json.dumps(config),

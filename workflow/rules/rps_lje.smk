@@ -81,7 +81,7 @@ rule rps_debug:
     output:
         "results/rps_lje/{dataset}/{model}/run{run}/debugging.csv",
     params:
-        weights=lambda w, input: " ".join(f"{e}={p}" for e, p in zip(RPS_EXPLAINERS, input.weights)),
+        scores=lambda w, input: " ".join(f"{e}={p}" for e, p in zip(RPS_EXPLAINERS, input.weights)),
         xgboost=lambda w: rps.xgboost_flags(RPS) if w.model == "xgboost" else "",
         py=PY["torch"],
         settings=f"--seed {RPS['seed']} --step {RPS['checked_step']} --retrain-l2 {RPS['retrain_l2']}",
@@ -96,7 +96,7 @@ rule rps_debug:
     conda:
         "../../envs/torch.yaml"
     shell:
-        "{params.py} -m xairepro.rps_lje.debug --train {input.train} --weights {params.weights} "
+        "{params.py} -m xairepro.rps_lje.debug --train {input.train} --scores {params.scores} "
         "--model {wildcards.model} --run {wildcards.run} {params.settings} {params.xgboost} --out {output} > {log} 2>&1"
 
 

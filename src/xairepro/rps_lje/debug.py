@@ -1,5 +1,5 @@
 """Step 3: dataset debugging for one run. Rank training points by each explainer's cached
-self-importance (and a seeded random order), "check" the top fraction, fix the flipped labels found
+self-importance (and a seeded random order; the mislabel benchmark adds its own scorers' files), "check" the top fraction, fix the flipped labels found
 there, retrain, and record test accuracy and the fraction of flips found.
 
 Retraining: the networks' last layer is retrained on the frozen features (l2-regularised logistic
@@ -8,7 +8,7 @@ debugging scripts fine-tune the trained model with a tiny learning rate (--lr 1e
 little beyond the last layer; retraining only the last layer keeps 21 checkpoints x 4 orders x N runs
 within the CPU budget and is deterministic.
 
-    python -m xairepro.rps_lje.debug --train .../run0/train.npz --weights lje=.../explain_lje.npz ... \
+    python -m xairepro.rps_lje.debug --train .../run0/train.npz --scores lje=.../explain_lje.npz ... \
         --model cnn --run 0 --step 0.05 --out .../run0/debugging.csv
 """
 from __future__ import annotations
@@ -22,7 +22,6 @@ from tqdm import tqdm
 from xairepro.io import start_step, write_csv
 
 from .data import fix_labels
-from .explainers import EXPLAINERS
 from .train import MODELS
 
 
@@ -52,7 +51,9 @@ def retrain_accuracy(model: str, data, labels: np.ndarray, args) -> float:
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--train", required=True)
-    p.add_argument("--weights", nargs="+", required=True, metavar="EXPLAINER=NPZ")
+    p.add_argument("--scores", nargs="+", required=True, metavar="NAME=NPZ",
+                   help="an order's name and an .npz whose self_importance ranks the points (highest first)")
+    p.add_argument("--no-random", action="store_true", help="leave out the random order")
     p.add_argument("--model", required=True, choices=MODELS)
     p.add_argument("--run", type=int, required=True)
     p.add_argument("--seed", type=int, default=0)
@@ -65,10 +66,10 @@ def parse_args(argv=None):
     args = p.parse_args(argv)
     if not 0 < args.step <= 1 or abs(round(1 / args.step) * args.step - 1) > 1e-9:
         p.error(f"--step must divide 1 (e.g. 0.05, 0.1), got {args.step}")
-    args.weights = dict(item.split("=", 1) for item in args.weights)
-    unknown = set(args.weights) - set(EXPLAINERS)
-    if unknown:
-        p.error(f"unknown explainer(s) {sorted(unknown)}; choose from {', '.join(EXPLAINERS)}")
+    malformed = [item for item in args.scores if "=" not in item]
+    if malformed:
+        p.error(f"--scores takes NAME=NPZ pairs, got {malformed}")
+    args.scores = dict(item.split("=", 1) for item in args.scores)
     return args
 
 
@@ -78,8 +79,9 @@ def main(argv=None):
     threadpool_limits(1)  # many small solves: BLAS threads only contend (20x slower on 2 cores)
     data = np.load(args.train)
     noisy, flipped, n = data["y_train"], data["flipped"], len(data["y_train"])
-    orders = {name: np.argsort(-np.load(path)["self_importance"], kind="stable") for name, path in args.weights.items()}
-    orders["random"] = np.random.default_rng(args.seed + args.run + 1000).permutation(n)
+    orders = {name: np.argsort(-np.load(path)["self_importance"], kind="stable") for name, path in args.scores.items()}
+    if not args.no_random:
+        orders["random"] = np.random.default_rng(args.seed + args.run + 1000).permutation(n)
     checkpoints = np.linspace(0, 1, round(1 / args.step) + 1)
     rows = []
     for name, order in tqdm(orders.items(), desc="orders"):

@@ -32,12 +32,12 @@ def curves(debugging: pd.DataFrame) -> pd.DataFrame:
     return stats.reset_index().fillna(0.0).round(6)
 
 
-def plot(table: pd.DataFrame, title: str, path: str) -> None:
+def plot(table: pd.DataFrame, title: str, path: str, labels: dict = LABELS) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for order, group in table.groupby("order", sort=False):
         for ax, metric in zip(axes, ("test_accuracy", "flips_found")):
             x, mean, std = group["checked_fraction"], group[f"{metric}_mean"], group[f"{metric}_std"]
-            ax.plot(x, mean, label=LABELS[order])
+            ax.plot(x, mean, label=labels[order])
             ax.fill_between(x, mean - std, mean + std, alpha=0.2)
     axes[0].set_ylabel("test accuracy after fixing")
     axes[1].set_ylabel("fraction of flipped labels found")

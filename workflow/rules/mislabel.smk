@@ -1,0 +1,117 @@
+# Cross-method mislabel benchmark (ours; issue 9): the flipped-label training sets of the rps_lje
+# debugging experiment (same tasks, runs and retraining) ranked by ExPLAIND self-influence and DkNN
+# neighbour disagreement as well, next to RPS-LJE, RPS-l2, IF and random. Settings: config `mislabel`.
+MISLABEL = config["mislabel"]
+MISLABEL_RUN = "results/mislabel/{dataset}/{model}/run{run}"
+METHOD_TARGETS["mislabel"] = lambda: [
+    "results/mislabel/summary.csv",
+    "results/mislabel/summary.md",
+    *(f"results/mislabel/{RPS[m]['dataset']}/{m}/debugging.png" for m in RPS["models"]),
+]
+METHOD_TABLES["mislabel"] = lambda: ["results/mislabel/comparison.csv"]
+
+
+rule mislabel_score:
+    wildcard_constraints:
+        model="cnn|rnn|xgboost",
+        run=r"\d+",
+        scorer="explaind|dknn",
+    input:
+        rules.rps_train.output.npz,
+    output:
+        npz=f"{MISLABEL_RUN}/scores_{{scorer}}.npz",
+        metrics=f"{MISLABEL_RUN}/scores_{{scorer}}.json",
+    params:
+        py=PY["torch"],
+        settings=f"--k {MISLABEL['dknn_k']} --epochs {MISLABEL['explaind']['epochs']} "
+        f"--batch-size {MISLABEL['explaind']['batch_size']} --lr {MISLABEL['explaind']['lr']} --seed {RPS['seed']}",
+    log:
+        "results/logs/mislabel/{dataset}/{model}/run{run}/score_{scorer}.log",
+    benchmark:
+        "results/benchmarks/mislabel/{dataset}/{model}/run{run}/score_{scorer}.tsv"
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    conda:
+        "../../envs/torch.yaml"
+    shell:
+        "{params.py} -m xairepro.mislabel.score --train {input} --scorer {wildcards.scorer} {params.settings} "
+        "--out {output.npz} --metrics {output.metrics} > {log} 2>&1"
+
+
+rule mislabel_debug:
+    wildcard_constraints:
+        model="cnn|rnn|xgboost",
+        run=r"\d+",
+    input:
+        train=rules.rps_train.output.npz,
+        scores=expand(f"{MISLABEL_RUN}/scores_{{scorer}}.npz", scorer=MISLABEL["scorers"], allow_missing=True),
+    output:
+        f"{MISLABEL_RUN}/debugging.csv",
+    params:
+        py=PY["torch"],
+        scores=lambda w, input: " ".join(f"{s}={p}" for s, p in zip(MISLABEL["scorers"], input.scores)),
+        # rps_debug's settings: the same checkpoints and retraining as the explainers' curves.
+        xgboost=lambda w: rps.xgboost_flags(RPS) if w.model == "xgboost" else "",
+        settings=f"--seed {RPS['seed']} --step {RPS['checked_step']} --retrain-l2 {RPS['retrain_l2']}",
+    log:
+        "results/logs/mislabel/{dataset}/{model}/run{run}/debug.log",
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=120,
+    conda:
+        "../../envs/torch.yaml"
+    shell:
+        "{params.py} -m xairepro.rps_lje.debug --train {input.train} --scores {params.scores} --no-random "
+        "--model {wildcards.model} --run {wildcards.run} {params.settings} {params.xgboost} --out {output} > {log} 2>&1"
+
+
+rule mislabel_summarize:
+    wildcard_constraints:
+        model="cnn|rnn|xgboost",
+    input:
+        rps=expand("results/rps_lje/{{dataset}}/{{model}}/run{run}/debugging.csv", run=range(RPS["runs"])),
+        ours=expand("results/mislabel/{{dataset}}/{{model}}/run{run}/debugging.csv", run=range(RPS["runs"])),
+    output:
+        curves="results/mislabel/{dataset}/{model}/debugging_curves.csv",
+        figure=report("results/mislabel/{dataset}/{model}/debugging.png", caption="../report/mislabel/debugging.rst",
+                      category="7. Mislabel benchmark", subcategory="{dataset}", labels={"model": "{model}", "artefact": "flips found and accuracy"}),
+        table="results/mislabel/{dataset}/{model}/summary.csv",
+    params:
+        py=PY["torch"],
+    log:
+        "results/logs/mislabel/{dataset}/{model}/summarize.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../../envs/torch.yaml"
+    shell:
+        "{params.py} -m xairepro.mislabel.summarize --debugging {input.rps} {input.ours} --dataset {wildcards.dataset} "
+        "--model {wildcards.model} --curves {output.curves} --figure {output.figure} --table {output.table} > {log} 2>&1"
+
+
+rule mislabel_report:
+    input:
+        [f"results/mislabel/{RPS[m]['dataset']}/{m}/summary.csv" for m in RPS["models"]],
+    output:
+        summary=report("results/mislabel/summary.csv", caption="../report/mislabel/summary.rst",
+                       category="7. Mislabel benchmark", labels={"artefact": "summary table"}),
+        markdown="results/mislabel/summary.md",
+        comparison="results/mislabel/comparison.csv",
+    params:
+        py=PY["torch"],
+    log:
+        "results/logs/mislabel/report.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    conda:
+        "../../envs/torch.yaml"
+    shell:
+        "{params.py} -m xairepro.mislabel.report --tables {input} --summary {output.summary} "
+        "--markdown {output.markdown} --comparison {output.comparison} > {log} 2>&1"
