@@ -6,7 +6,7 @@ import pytest
 from xairepro.empirical_explainers.data import (load_split, read_jsonl, shard_range, size_arg, tokenize,
                                                 write_jsonl)
 from xairepro.empirical_explainers.evaluate import mean_squared_error
-from xairepro.empirical_explainers.visualize import colour, document
+from xairepro.empirical_explainers.visualize import colour, document, section
 
 
 class Tokens(HTMLParser):
@@ -33,7 +33,7 @@ class Tokens(HTMLParser):
 
 def test_heatmap_has_one_colour_per_token_in_each_row():
     tokens = ["[CLS]", "<b>bold</b>", "&", "film", "[SEP]"]
-    html = document("t", tokens, {"target": [0, 2.0, -1.0, 0.5, 0], "EE": [0, 1.0, -1.0, 0.0, 0]}, "caption")
+    html = document("t", [section("i", tokens, {"target": [0, 2.0, -1.0, 0.5, 0], "EE": [0, 1.0, -1.0, 0.0, 0]}, "c")])
     parser = Tokens()
     parser.feed(html)
     parser.close()

@@ -2,7 +2,6 @@
 materialising reference, and the adjoint's linear algebra."""
 import numpy as np
 import pytest
-import torch
 
 from xairepro.explaind.explainer import ExPLAIND
 from xairepro.explaind.reference import materialised_epk

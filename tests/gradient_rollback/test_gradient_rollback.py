@@ -47,6 +47,19 @@ def test_deleting_an_empty_set_retrains_to_the_identical_model():
     assert not np.array_equal(first.E, without.E)
 
 
+
+def test_redrawn_schedule_equals_training_on_the_smaller_file():
+    """redraw=True is what a seeded trainer does with the kept triples as its whole training set; with
+    nothing deleted it is the fixed schedule, with a deletion it orders the steps differently."""
+    _, trainer = tiny()
+    full = trainer.train(TRAIN, track=False)
+    assert np.array_equal(trainer.train(TRAIN, removed=[], track=False, redraw=True).E, full.E)
+    redrawn = trainer.train(TRAIN, removed=[0], track=False, redraw=True)
+    smaller_file = trainer.train(np.delete(TRAIN, 0, axis=0), track=False)
+    assert np.array_equal(redrawn.E, smaller_file.E) and np.array_equal(redrawn.R, smaller_file.R)
+    fixed = trainer.train(TRAIN, removed=[0], track=False)
+    assert np.abs(fixed.E - redrawn.E).max() > 1e-3
+
 def test_delta_is_zero_for_triples_that_share_nothing_with_the_prediction():
     settings, trainer = tiny()
     trained = trainer.train(TRAIN, removed=[3], track=True)

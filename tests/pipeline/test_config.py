@@ -1,5 +1,4 @@
 """Config validation, dry runs, unknown targets and lint: what a user sees before anything runs."""
-import pytest
 
 
 def test_default_and_paper_configs_validate_and_plan(snakemake, repo):

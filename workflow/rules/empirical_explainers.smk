@@ -13,7 +13,7 @@ EE_WILDCARDS = {"dataset": "|".join(ee_pipeline.setups(EE)), "explainer": "[a-z]
 
 
 METHOD_TARGETS["empirical_explainers"] = lambda: [
-    p for n in ("evaluation/metrics.json", "evaluation/convergence.png", "visualizations") for p in ee_pipeline.runs(EE, n)]
+    p for n in ("evaluation/metrics.json", "evaluation/convergence.png", "heatmaps.html") for p in ee_pipeline.runs(EE, n)]
 METHOD_TABLES["empirical_explainers"] = lambda: ee_pipeline.runs(EE, "evaluation/comparison.csv")
 
 
@@ -183,7 +183,7 @@ rule ee_visualize:
         ee=rules.ee_explain.output,
         downstream=rules.ee_train_downstream.output.model,
     output:
-        report(directory(f"{EE_RUN}/{{explainer}}/visualizations"), htmlindex="index.html",
+        report(f"{EE_RUN}/{{explainer}}/heatmaps.html",
                caption="../report/empirical_explainers/heatmaps.rst", category="4. Empirical Explainers",
                subcategory="{dataset}", labels={"explainer": "{explainer}", "artefact": "heatmaps"}),
     params:

@@ -100,6 +100,7 @@ rule gr_eval:
     params:
         py=PY["tf"],
         run_dir=lambda wildcards, input: Path(input.trained[0]).parent,
+        schedule=GR["retrain_schedule"],
     log:
         f"{GR_LOG}/eval/shard{{shard}}-of{{shards}}.log",
     benchmark:
@@ -113,7 +114,7 @@ rule gr_eval:
     shell:
         "{params.py} -m xairepro.gradient_rollback.evaluate --dataset {wildcards.dataset} --data-dir {input.data} "
         "--run-dir {params.run_dir} --explanations {input.explanations} --sets {input.sets} --shard {wildcards.shard} "
-        "--shards {wildcards.shards} --threads {threads} --out {output} > {log} 2>&1"
+        "--shards {wildcards.shards} --schedule {params.schedule} --threads {threads} --out {output} > {log} 2>&1"
 
 
 rule gr_table:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import pickle
 
-import numpy as np
 
 from xairepro.dknn import metrics
 from xairepro.dknn.index import load_activations

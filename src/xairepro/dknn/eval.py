@@ -14,7 +14,6 @@ import argparse
 import json
 import pickle
 
-import numpy as np
 
 from xairepro import published
 from xairepro.dknn import metrics

@@ -10,7 +10,6 @@ the held-out calibration examples), train_log.json (training loss and validation
 from __future__ import annotations
 
 import argparse
-import json
 import random
 from pathlib import Path
 

@@ -11,9 +11,6 @@ import csv
 import json
 import os
 import random
-import shutil
-import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
 from xairepro.io import atomic_path
@@ -156,18 +153,3 @@ def read_jsonl(*paths: str | os.PathLike) -> list[dict]:
     return rows
 
 
-@contextmanager
-def atomic_dir(path: str | os.PathLike):
-    """Yield a temporary folder beside `path` and move it onto `path` only if the block succeeds
-    (a model folder is either complete or absent)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
-    try:
-        yield tmp
-        if path.exists():
-            shutil.rmtree(path)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)

@@ -14,8 +14,8 @@ import torch
 from sklearn.metrics import f1_score
 from tqdm import tqdm
 
-from xairepro.io import start_step, write_json
-from xairepro.empirical_explainers.data import size_arg, atomic_dir, load_split, model_path, num_labels, tokenize
+from xairepro.io import atomic_dir, start_step, write_json
+from xairepro.empirical_explainers.data import size_arg, load_split, model_path, num_labels, tokenize
 from xairepro.empirical_explainers.explainers import pad_batch
 
 

@@ -15,8 +15,8 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from xairepro.io import start_step, write_json
-from xairepro.empirical_explainers.data import atomic_dir, model_path, read_jsonl
+from xairepro.io import atomic_dir, start_step, write_json
+from xairepro.empirical_explainers.data import model_path, read_jsonl
 from xairepro.empirical_explainers.explainers import EmpiricalExplainer, masked_mse, pad_batch
 from xairepro.empirical_explainers.train_downstream import seed_everything
 

@@ -19,14 +19,14 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
 import torch
 from tqdm import tqdm
+
+from xairepro.io import atomic_dir
 
 from .functional import FlatModel, UpdateTerms
 
@@ -72,11 +72,6 @@ class Step:
     terms: UpdateTerms
 
 
-def _atomic_dir(path: Path):
-    path.parent.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent))
-
-
 def train_with_history(model: FlatModel, optimizer, x, y, lrs: list[float], batch_size: int, seed: int,
                        out_dir: str | os.PathLike, checkpoint_every: int, identity: dict,
                        evaluate: Callable[[int, torch.Tensor], None] | None = None, eval_every: int = 0) -> torch.Tensor:
@@ -84,9 +79,7 @@ def train_with_history(model: FlatModel, optimizer, x, y, lrs: list[float], batc
     `eval_every` steps (and at the end) for training curves. Returns the final θ."""
     if checkpoint_every < 1:
         raise ValueError(f"checkpoint_every must be >= 1 (got {checkpoint_every})")
-    out_dir = Path(out_dir)
-    tmp = _atomic_dir(out_dir)
-    try:
+    with atomic_dir(out_dir) as tmp:
         theta = model.initial_params()
         state = optimizer.init_state(theta)
         n_steps = len(lrs)
@@ -111,12 +104,6 @@ def train_with_history(model: FlatModel, optimizer, x, y, lrs: list[float], batc
         meta = {"format": FORMAT, "identity": identity, "n_steps": n_steps, "checkpoint_every": checkpoint_every,
                 "n_chunks": -(-n_steps // checkpoint_every)}
         (tmp / "meta.json").write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n")
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
     return theta
 
 

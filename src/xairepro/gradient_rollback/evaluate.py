@@ -32,6 +32,8 @@ def main(argv=None) -> None:
     parser.add_argument("--sets", type=Path, required=True)
     parser.add_argument("--shard", type=int, required=True)
     parser.add_argument("--shards", type=int, required=True)
+    parser.add_argument("--schedule", choices=("fixed", "redrawn"), default="fixed",
+                        help="order of a retraining's steps: the full run's (fixed) or drawn anew for the kept triples")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
@@ -44,7 +46,7 @@ def main(argv=None) -> None:
     records = []
     for test_index, name, removed in tqdm(jobs, desc=f"retrain shard {args.shard}"):
         h, r, _ = predictions[test_index]["triple"]
-        retrained = trainer.train(graph.train, removed=removed, track=False)
+        retrained = trainer.train(graph.train, removed=removed, track=False, redraw=args.schedule == "redrawn")
         p = tail_probabilities(settings.model, retrained.E, retrained.R, h, r)
         records.append({"test_index": test_index, "setting": name, "deleted": len(removed),
                         "probability_after": float(p[predictions[test_index]["prediction"]]),

@@ -6,7 +6,7 @@ float64. Design choices (documented in the README):
 - Adam is *lazy* (sparse): moments and parameters change only in the rows a step touches - e_h, w_r,
   e_t and the negatives' rows. So every parameter change is caused by exactly one training triple and
   Σ_x γ_x = θ_final − θ_init holds exactly. The negatives' row updates are credited to the triple whose
-  step sampled them (the authors' variant).
+  step sampled them (the authors' code uses dense Keras Adam and records only the h, r, t rows).
 - The triple order of every epoch and the negatives of every (epoch, triple) are drawn up front from the
   seed. Retraining without some triples drops their steps and keeps the order and negatives of all
   others, so deleting an empty set gives the identical model.
@@ -196,14 +196,25 @@ class Trainer:
             return gamma_e.stack(), gamma_r.stack()
         return tf.zeros([0, width, s.width], F64), tf.zeros([0, s.width], F64)
 
-    def train(self, train: np.ndarray, removed=(), track: bool = True) -> Trained:
-        """Train on `train` minus the triples with indices in `removed`; record γ if `track`."""
+    def train(self, train: np.ndarray, removed=(), track: bool = True, redraw: bool = False) -> Trained:
+        """Train on `train` minus the triples with indices in `removed`; record γ if `track`.
+
+        redraw=False keeps the order and negatives the full set's schedule gives the kept triples (a
+        deletion changes nothing else). redraw=True draws the schedule for the kept triples alone, as
+        rerunning a seeded trainer on the smaller file does: every step after the first one differs."""
         s = self.s
-        E0, R0, order, negs = _schedule(s, self.n_entities, self.n_relations, train)
         keep = np.ones(len(train), bool)
         keep[np.asarray(list(removed), np.int64)] = False
-        epoch, step_triple = np.nonzero(keep[order])[0], order[keep[order]]
-        ent_rows = np.concatenate([train[step_triple][:, [0, 2]], negs[epoch, step_triple]], axis=1)
+        if redraw:
+            kept = np.flatnonzero(keep)
+            E0, R0, order, negs = _schedule(s, self.n_entities, self.n_relations, train[kept])
+            epoch, position = np.repeat(np.arange(s.epochs), len(kept)), order.ravel()
+            step_triple, step_negs = kept[position], negs[epoch, position]
+        else:
+            E0, R0, order, negs = _schedule(s, self.n_entities, self.n_relations, train)
+            epoch, step_triple = np.nonzero(keep[order])[0], order[keep[order]]
+            step_negs = negs[epoch, step_triple]
+        ent_rows = np.concatenate([train[step_triple][:, [0, 2]], step_negs], axis=1)
         for var, value in ((self.E, E0), (self.R, R0)):
             var.assign(value)
         for var in (self.mE, self.vE, self.mR, self.vR):

@@ -1,0 +1,45 @@
+"""Atomic outputs: a failed step leaves the previous output (or nothing), never a partial one, and what
+lands has the mode a plain open()/mkdir would give."""
+import os
+import stat
+
+import pytest
+
+from xairepro.io import atomic_dir, atomic_path
+
+
+def mode(path):
+    return stat.S_IMODE(os.stat(path).st_mode)
+
+
+def umask():
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def test_failed_block_keeps_the_old_file_and_leaves_no_partial(tmp_path):
+    out = tmp_path / "metrics.json"
+    with atomic_path(out) as tmp:
+        tmp.write_text("old")
+    with pytest.raises(RuntimeError):
+        with atomic_path(out) as tmp:
+            tmp.write_text("half")
+            raise RuntimeError("killed")
+    assert out.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["metrics.json"]
+    assert mode(out) == 0o666 & ~umask()
+
+
+def test_failed_block_keeps_the_old_folder_and_leaves_no_partial(tmp_path):
+    out = tmp_path / "model"
+    with atomic_dir(out) as tmp:
+        (tmp / "weights").write_text("old")
+    with pytest.raises(RuntimeError):
+        with atomic_dir(out) as tmp:
+            (tmp / "weights").write_text("half")
+            raise RuntimeError("killed")
+    assert (out / "weights").read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+    assert mode(out) == 0o777 & ~umask()
+    with atomic_dir(out) as tmp:  # a rerun replaces the folder whole
+        (tmp / "other").write_text("new")
+    assert sorted(p.name for p in out.iterdir()) == ["other"]
