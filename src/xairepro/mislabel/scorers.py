@@ -5,7 +5,7 @@ Both see the same trained model as RPS-LJE/RPS-l2/IF do: its last-layer features
 also the raw attributes), saved by rps_lje.train.
 
     scorer = NeighbourDisagreement(k=10).fit([phi_train], noisy_labels)
-    scorer = ExplaindSelfInfluence(epochs=20).fit(phi_train, noisy_labels)
+    scorer = ExplaindSelfInfluence(epochs=10).fit(phi_train, noisy_labels)
     scorer.self_importance()            # (n_train,)
 """
 from __future__ import annotations
@@ -93,7 +93,7 @@ class ExplaindSelfInfluence:
 
     name = "explaind"
 
-    def __init__(self, epochs: int = 20, batch_size: int = 32, lr: float = 0.1, seed: int = 0, block: int = 4096):
+    def __init__(self, epochs: int = 10, batch_size: int = 32, lr: float = 0.1, seed: int = 0, block: int = 4096):
         if epochs < 1 or batch_size < 1 or lr <= 0 or block < 1:
             raise ValueError(f"need epochs, batch_size, block >= 1 and lr > 0 (got {epochs}, {batch_size}, {block}, {lr})")
         self.epochs, self.batch_size, self.lr, self.seed, self.block = epochs, batch_size, lr, seed, block
