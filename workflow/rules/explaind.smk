@@ -1,5 +1,6 @@
 # ExPLAIND (Eichin et al. 2025, arXiv 2505.20076): train with history, compute the exact path kernel's
-# prediction and attributions by streaming over the steps, tabulate phases/components, prune, plot.
+# prediction and attributions by streaming over the steps, tabulate phases/components, prune, plot;
+# on modulo addition also the grokking pipeline experiments (swap aligned, retrain with pipeline).
 # Settings: config section `explaind` (workflow/schemas/explaind.schema.yaml).
 from xairepro.explaind import pipeline as explaind
 
@@ -163,3 +164,78 @@ rule explaind_plot_pruning:
     shell:
         "{params.py} -m xairepro.explaind.plot --title {wildcards.task} --pruning {input.pruning} "
         "--out-pruning {output} > {log} 2>&1"
+
+
+# The paper's grokking "pipeline" experiments (modulo tasks with a `pipeline` config section).
+rule explaind_swap:
+    input:
+        data=lambda wildcards: [dataset_dir(d) for d in explaind.datasets(EXPLAIND, wildcards.task)],
+        history=rules.explaind_train.output.history,
+    output:
+        f"{EXPLAIND_RUN}/swap.csv",
+    params:
+        py=PY["torch"],
+        args=lambda wildcards, input: explaind.args(EXPLAIND, wildcards.task, input.data),
+        pipeline=lambda wildcards: explaind.pipeline(EXPLAIND, wildcards.task),
+    log:
+        f"{EXPLAIND_LOG}/swap.log",
+    benchmark:
+        f"{EXPLAIND_BENCH}/swap.tsv"
+    threads: EXPLAIND["threads"]
+    resources:
+        mem_mb=4000,
+        runtime=60,
+    conda:
+        "../../envs/torch.yaml"
+    shell:
+        "{params.py} -m xairepro.explaind.swap {params.args} {params.pipeline} --history {input.history} "
+        "--out {output} > {log} 2>&1"
+
+
+rule explaind_retrain_pipeline:
+    input:
+        data=lambda wildcards: [dataset_dir(d) for d in explaind.datasets(EXPLAIND, wildcards.task)],
+        history=rules.explaind_train.output.history,
+    output:
+        f"{EXPLAIND_RUN}/retrain_pipeline.csv",
+    params:
+        py=PY["torch"],
+        args=lambda wildcards, input: explaind.args(EXPLAIND, wildcards.task, input.data),
+        pipeline=lambda wildcards: explaind.pipeline(EXPLAIND, wildcards.task),
+    log:
+        f"{EXPLAIND_LOG}/retrain_pipeline.log",
+    benchmark:
+        f"{EXPLAIND_BENCH}/retrain_pipeline.tsv"
+    threads: EXPLAIND["threads"]
+    resources:
+        mem_mb=4000,
+        runtime=480,
+    conda:
+        "../../envs/torch.yaml"
+    shell:
+        "{params.py} -m xairepro.explaind.retrain_pipeline {params.args} {params.pipeline} "
+        "--history {input.history} --out {output} > {log} 2>&1"
+
+
+rule explaind_plot_pipeline:
+    input:
+        swap=rules.explaind_swap.output,
+        retrain=rules.explaind_retrain_pipeline.output,
+    output:
+        swap=report(f"{EXPLAIND_RUN}/plots/swap.png", caption="../report/explaind/swap.rst",
+                    category="5. ExPLAIND", subcategory="{task}", labels={"artefact": "pipeline swapped into checkpoints"}),
+        retrain=report(f"{EXPLAIND_RUN}/plots/retrain_pipeline.png", caption="../report/explaind/retrain_pipeline.rst",
+                       category="5. ExPLAIND", subcategory="{task}", labels={"artefact": "retraining around the pipeline"}),
+    params:
+        py=PY["torch"],
+    log:
+        f"{EXPLAIND_LOG}/plot_pipeline.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=10,
+    conda:
+        "../../envs/torch.yaml"
+    shell:
+        "{params.py} -m xairepro.explaind.plot --title {wildcards.task} --swap {input.swap} --out-swap {output.swap} "
+        "--retrain {input.retrain} --out-retrain {output.retrain} > {log} 2>&1"

@@ -3,6 +3,7 @@ computed by streaming over the training steps instead of materialising the kerne
 
 Modules, one per pipeline step: `train` (training with history), `epk` (EPK prediction and
 attribution), `attribute` (phase/component tables), `prune` (pruning by component attribution vs
-magnitude), `plot`. The method itself is `explainer.ExPLAIND`; `reference.py` is the materialising
+magnitude), `swap` and `retrain_pipeline` (the grokking pipeline experiments on modulo addition),
+`plot`. The method itself is `explainer.ExPLAIND`; `reference.py` is the materialising
 reference (written from the paper) that the tests and the benchmark compare it against.
 """

@@ -32,6 +32,19 @@ class FlatModel:
     def initial_params(self) -> torch.Tensor:
         return torch.cat([p.detach().reshape(-1) for p in self.module.parameters()]).clone()
 
+    def group_mask(self, groups) -> torch.Tensor:
+        """Boolean mask over θ of the coordinates in the named parameter groups."""
+        unknown = [g for g in groups if g not in self.names]
+        if unknown:
+            raise ValueError(f"unknown parameter group(s) {', '.join(map(repr, unknown))}; "
+                             f"the model has {', '.join(self.names)}")
+        keep = torch.tensor([n in groups for n in self.names])
+        return keep[self.group_index]
+
+    def splice(self, theta, donor, groups) -> torch.Tensor:
+        """θ with the coordinates of `groups` taken from `donor`."""
+        return torch.where(self.group_mask(groups).to(theta.device), donor, theta)
+
     def _params(self, theta):
         return {n: t.view(s) for n, t, s in zip(self.names, torch.split(theta, self.sizes), self.shapes)}
 

@@ -163,3 +163,22 @@ class History:
             raise HistoryError(f"replaying chunk {c} of {self.path} does not reproduce the recorded parameters "
                                f"(max difference {drift:.3g}): the history was made with other data, code or settings")
         return steps, theta
+
+    def params_at(self, steps, model: FlatModel, optimizer, x, y) -> Iterator[tuple[int, torch.Tensor]]:
+        """(s, θ_s) for the given steps in ascending order: θ_s is the parameter vector before update s
+        (θ_S, S = n_steps, is the final model); a chunk is replayed only for steps inside it."""
+        steps = sorted(set(steps))
+        bad = [s for s in steps if not 0 <= s <= self.n_steps]
+        if bad:
+            raise ValueError(f"step(s) {bad} outside the history {self.path} (steps 0..{self.n_steps})")
+        replayed = {}
+        for s in steps:
+            c, j = divmod(s, self.checkpoint_every)
+            if s == self.n_steps:
+                yield s, self.final_params()
+            elif j == 0:
+                yield s, self._load(self.chunk_files()[c])["params"]
+            else:
+                if c not in replayed:  # one chunk kept at a time: steps come in order
+                    replayed = {c: self.replay_chunk(c, model, optimizer, x, y)[0]}
+                yield s, replayed[c][j].theta

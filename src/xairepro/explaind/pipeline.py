@@ -20,8 +20,18 @@ def args(cfg: dict, name: str, data_dirs: list[str]) -> str:
     """The flags defining a task's training run: --settings (task section as JSON), seed, dtype, threads,
     device, data."""
     data = f" --data-dir {data_dirs[0]}" if data_dirs else ""
-    return (f"--settings '{json.dumps(task(cfg, name), sort_keys=True)}' --seed {cfg['seed']} "
+    # without the `pipeline` section: changing the pipeline experiments does not retrain the model
+    settings = {k: v for k, v in task(cfg, name).items() if k != "pipeline"}
+    return (f"--settings '{json.dumps(settings, sort_keys=True)}' --seed {cfg['seed']} "
             f"--dtype {cfg['dtype']} --threads {cfg['threads']} --device {cfg['device']}{data}")
+
+
+def pipeline(cfg: dict, name: str) -> str:
+    """The --pipeline flag of the swap and retrain_pipeline steps (the task's `pipeline` section)."""
+    settings = task(cfg, name)
+    if settings["dataset"] != "modulo" or "pipeline" not in settings:
+        raise ValueError(f"explaind task {name!r}: the pipeline experiments need dataset modulo and a `pipeline` section")
+    return f"--pipeline '{json.dumps(settings['pipeline'], sort_keys=True)}'"
 
 
 def targets(cfg: dict) -> list[str]:
@@ -32,4 +42,7 @@ def targets(cfg: dict) -> list[str]:
         out += [f"{run}/plots/{p}.png" for p in ("training_curves", "phase_components", "step_components")]
         if settings.get("prune_fractions"):
             out += [f"{run}/pruning.csv", f"{run}/plots/pruning.png"]
+        if "pipeline" in settings:
+            pipeline(cfg, name)  # a pipeline section on a non-modulo task is an error here, not a missing rule
+            out += [f"{run}/{f}" for f in ("swap.csv", "retrain_pipeline.csv", "plots/swap.png", "plots/retrain_pipeline.png")]
     return out

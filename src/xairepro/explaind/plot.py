@@ -1,5 +1,7 @@
 """Step explaind_plot: training curves with the phase boundaries, attribution per phase and
-component, step attribution over training per component, and (image task) pruning curves."""
+component, step attribution over training per component, (image task) pruning curves, and
+(modulo) the pipeline experiments: swap (accuracy difference over steps) and retrain (steps to
+100% test accuracy against the checkpoint the kept groups come from)."""
 from __future__ import annotations
 
 import argparse
@@ -37,14 +39,24 @@ def main(argv=None):
     ap.add_argument("--out-steps")
     ap.add_argument("--pruning")
     ap.add_argument("--out-pruning")
+    ap.add_argument("--swap")
+    ap.add_argument("--out-swap")
+    ap.add_argument("--retrain")
+    ap.add_argument("--out-retrain")
     args = ap.parse_args(argv)
     training = (args.curves, args.phases, args.epk, args.out_curves, args.out_phases, args.out_steps)
-    if (args.pruning is None) != (args.out_pruning is None) or any(a is None for a in training) != all(a is None for a in training):
-        raise ValueError("give --curves/--phases/--epk with their three --out-* files, and/or --pruning with --out-pruning")
+    pairs = ((args.pruning, args.out_pruning), (args.swap, args.out_swap), (args.retrain, args.out_retrain))
+    if any((a is None) != (b is None) for a, b in pairs) or any(a is None for a in training) != all(a is None for a in training):
+        raise ValueError("give --curves/--phases/--epk with their three --out-* files, and/or --pruning, --swap, "
+                         "--retrain each with its --out-* file")
     if args.curves:
         plot_training(args)
     if args.pruning:
         plot_pruning(args)
+    if args.swap:
+        plot_swap(args)
+    if args.retrain:
+        plot_retrain(args)
     log.info("plots written")
 
 
@@ -105,6 +117,57 @@ def plot_pruning(args):
     ax[0].legend()
     fig.suptitle(f"{args.title}: pruning by EPK component attribution vs magnitude")
     save(fig, args.out_pruning)
+
+
+def plot_swap(args):
+    rows = read(args.swap)
+    fig, ax = plt.subplots(1, 2, figsize=(11, 3.5))
+    for variant in dict.fromkeys(r["variant"] for r in rows):
+        sel = [r for r in rows if r["variant"] == variant]
+        steps = [int(r["step"]) for r in sel]
+        ax[0].plot(steps, [float(r["accuracy"]) - float(r["step_model_accuracy"]) for r in sel], label=variant)
+        ax[1].plot(steps, [float(r["kl_to_final"]) for r in sel], label=variant)
+    step_model = [r for r in rows if r["variant"] == rows[0]["variant"]]
+    ax[1].plot([int(r["step"]) for r in step_model], [float(r["step_model_kl_to_final"]) for r in step_model],
+               "k--", label="step model")
+    ax[0].axhline(0, color="grey", lw=0.8)
+    ax[0].set_ylabel("test acc. (swapped − step model)")
+    ax[1].set_ylabel("KL(model ‖ final model)")
+    ax[1].set_yscale("symlog", linthresh=1e-3)
+    for a in ax:
+        a.set_xlabel("training step s")
+        a.legend(fontsize=7)
+    fig.suptitle(f"{args.title}: groups swapped in from the final model into θ_s")
+    save(fig, args.out_swap)
+
+
+def plot_retrain(args):
+    rows = read(args.retrain)
+    budget = max(int(r["max_steps"]) for r in rows)
+    fig, ax = plt.subplots(1, 2, figsize=(11, 3.5))
+    for a, key, title in zip(ax, ("steps_to_generalise", "steps_to_fit"), ("train and test acc. 1.0", "train acc. 1.0")):
+        for variant in dict.fromkeys(r["variant"] for r in rows):
+            sel = [r for r in rows if r["variant"] == variant]
+            # not reached counts as the budget: the mean is then a lower bound
+            by_t = {}
+            for r in sel:
+                by_t.setdefault(r["step_from"], []).append(float(r[key]) if r[key] else float(r["max_steps"]))
+            if variant == "scratch":  # no checkpoint: a band over the whole axis
+                mean, std = np.mean(by_t[""]), np.std(by_t[""])
+                a.axhline(mean, color="k", ls="--", label=f"{variant} (mean ± std)")
+                a.axhspan(mean - std, mean + std, color="k", alpha=0.1)
+                continue
+            ts = sorted(by_t, key=int)
+            a.errorbar([int(t) for t in ts], [np.mean(by_t[t]) for t in ts], [np.std(by_t[t]) for t in ts],
+                       marker="o", capsize=3, label=variant)
+        a.axhline(budget, color="grey", ls=":", label="budget (not reached)")
+        a.set_xlabel("checkpoint t of the kept groups")
+        a.set_ylabel("steps")
+        a.set_ylim(0, budget * 1.05)
+        a.set_title(f"steps to {title}")
+        a.legend(fontsize=7)
+    fig.suptitle(f"{args.title}: retraining with groups kept from step t (mean ± std over seeds)", y=1.03)
+    save(fig, args.out_retrain)
 
 
 if __name__ == "__main__":

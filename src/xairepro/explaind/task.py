@@ -59,12 +59,9 @@ def lr_schedule(settings: dict, n_train: int) -> list[float]:
     raise ValueError(f"unknown schedule {opt['schedule']!r}; choose constant or triangular")
 
 
-def build_task(settings: dict, seed: int, dtype: str, data_dir: str | None, device: str = "cpu") -> Task:
-    if dtype not in DTYPES:
-        raise ValueError(f"unknown dtype {dtype!r}; choose float32 or float64")
-    if settings["optimizer"]["schedule"] == "triangular" and settings["batch_size"] < 1:
-        raise ValueError("the triangular schedule needs batch_size >= 1 (epochs of mini-batches)")
-    data = load_task(settings, data_dir, seed)
+def new_model(settings: dict, seed: int, dtype: str, device: str = "cpu") -> FlatModel:
+    """The task's model, initialised under torch seed `seed` (the training run's initialisation for
+    its seed; retrain_pipeline's re-initialisations for theirs)."""
     from .models import build_model
     torch.manual_seed(seed)
     model_settings = dict(settings["model"])
@@ -73,7 +70,16 @@ def build_task(settings: dict, seed: int, dtype: str, data_dir: str | None, devi
         model_settings["p"] = settings["p"]
     else:
         model_settings["n_classes"] = 2
-    model = FlatModel(build_model(name, **model_settings).to(device), DTYPES[dtype])
+    return FlatModel(build_model(name, **model_settings).to(device), DTYPES[dtype])
+
+
+def build_task(settings: dict, seed: int, dtype: str, data_dir: str | None, device: str = "cpu") -> Task:
+    if dtype not in DTYPES:
+        raise ValueError(f"unknown dtype {dtype!r}; choose float32 or float64")
+    if settings["optimizer"]["schedule"] == "triangular" and settings["batch_size"] < 1:
+        raise ValueError("the triangular schedule needs batch_size >= 1 (epochs of mini-batches)")
+    data = load_task(settings, data_dir, seed)
+    model = new_model(settings, seed, dtype, device)
     cast = (lambda t: t.to(DTYPES[dtype])) if data.x_train.is_floating_point() else (lambda t: t)
     data.x_train, data.x_test = cast(data.x_train), cast(data.x_test)
     fingerprint = train_fingerprint(data.x_train, data.y_train)
