@@ -5,7 +5,9 @@ import hashlib
 import http.server
 import io
 import json
+import os
 import shutil
+import stat
 import tarfile
 import threading
 from dataclasses import replace
@@ -104,3 +106,10 @@ def test_url_download_checks_archive_hash_unpacks_and_normalises(served, tmp_pat
     with pytest.raises(ChecksumError, match="kg.tar.gz"):
         download(corrupt, tmp_path / "data" / "toy-kg-2", cache=tmp_path / "cache2")
     assert not (tmp_path / "data" / "toy-kg-2").exists()
+
+
+def test_downloaded_folder_has_the_mode_of_a_plain_mkdir(repo, tmp_path):
+    out = download("nations", tmp_path / "data" / "nations", vendored=repo / "data" / "vendored")
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o777 & ~umask  # not mkdtemp's 0700

@@ -43,3 +43,12 @@ def test_failed_block_keeps_the_old_folder_and_leaves_no_partial(tmp_path):
     with atomic_dir(out) as tmp:  # a rerun replaces the folder whole
         (tmp / "other").write_text("new")
     assert sorted(p.name for p in out.iterdir()) == ["other"]
+
+
+def test_a_killed_run_s_partial_folder_is_cleared_by_the_next(tmp_path):
+    stale = tmp_path / ".model.abc123.partial"  # what SIGKILL leaves: the context manager never exits
+    stale.mkdir()
+    (stale / "weights").write_text("half")
+    with atomic_dir(tmp_path / "model") as tmp:
+        (tmp / "weights").write_text("new")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]

@@ -17,15 +17,14 @@ import hashlib
 import importlib.util
 import json
 import logging
-import os
 import shutil
 import sys
 import tarfile
-import tempfile
 import zipfile
 from pathlib import Path
 
 from xairepro.data.registry import Dataset, Source, get_dataset
+from xairepro.io import atomic_dir
 
 log = logging.getLogger("xairepro.data.download")
 
@@ -200,12 +199,8 @@ def download(name: str | Dataset, out_dir: Path, mirror: Path | None = None, ven
     """Fetch, verify, unpack and normalise dataset `name` into out_dir (replaced atomically)."""
     ds = name if isinstance(name, Dataset) else get_dataset(name)
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
     sources, base = choose_sources(ds, mirror, vendored)
-    for stale in out_dir.parent.glob(f".{out_dir.name}.partial-*"):  # left by a killed run
-        shutil.rmtree(stale, ignore_errors=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
-    try:
+    with atomic_dir(out_dir) as tmp:
         for src in sources:
             log.info("fetching %s (%s)", src.location, src.kind)
             unpack(fetch_source(src, base, cache), src, tmp)
@@ -221,13 +216,8 @@ def download(name: str | Dataset, out_dir: Path, mirror: Path | None = None, ven
                       for p in sorted(tmp.rglob("*")) if p.is_file()},
         }
         (tmp / "MANIFEST.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
-        log.info("dataset %s ready in %s (%d files)", ds.name, out_dir, len(manifest["files"]))
-        return out_dir
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    log.info("dataset %s ready in %s (%d files)", ds.name, out_dir, len(manifest["files"]))
+    return out_dir
 
 
 def main(argv: list[str] | None = None) -> None:
