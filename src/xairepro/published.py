@@ -7,6 +7,8 @@ from functools import lru_cache
 from pathlib import Path
 
 KEYS = ("paper", "experiment", "dataset", "model", "metric")
+# Columns of every method's paper-vs-ours table (the scorecard's input).
+COMPARISON_COLUMNS = [*KEYS, "published", "ours", "source"]
 TABLE = Path(__file__).with_name("published_numbers.csv")
 
 

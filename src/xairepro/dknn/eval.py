@@ -21,7 +21,6 @@ from xairepro.dknn.index import load_activations
 from xairepro.io import start_step, write_csv, write_json
 
 PAPER_VECTORS = "glove-840b-300d"
-COLUMNS = ["paper", "experiment", "dataset", "model", "metric", "published", "ours", "source"]
 
 
 def evaluate(dknn, layers, logits, labels, temperature: float, n_bins: int = 15) -> tuple[dict, dict]:
@@ -91,7 +90,7 @@ def main(argv=None) -> None:
              result["ece_softmax"], result["ece_temperature"], result["ece_dknn_credibility"])
     write_json(a.metrics, result)
     write_json(a.reliability, bins)
-    write_csv(a.comparison, comparison_rows(result, args, args["dataset"], args["model"]), COLUMNS)
+    write_csv(a.comparison, comparison_rows(result, args, args["dataset"], args["model"]), published.COMPARISON_COLUMNS)
 
 
 if __name__ == "__main__":

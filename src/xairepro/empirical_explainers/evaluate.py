@@ -14,11 +14,10 @@ from sklearn.metrics import f1_score
 from tqdm import tqdm
 
 from xairepro.io import atomic_path, start_step, write_csv, write_json
-from xairepro.published import lookup
+from xairepro.published import COMPARISON_COLUMNS, lookup
 from xairepro.empirical_explainers.data import read_jsonl, size_arg
 from xairepro.empirical_explainers.explainers import make_target_explainer, parse_explainer
 
-COLUMNS = ["paper", "experiment", "dataset", "model", "metric", "published", "ours", "source"]
 
 
 def mean_squared_error(predicted: list[list[float]], target: list[list[float]]) -> float:
@@ -138,7 +137,7 @@ def main(argv=None):
     write_csv(f"{a.outdir}/convergence.csv",
               [{"budget": b, "mse_target_vs_full": round(m, 8), "mse_ee": round(ee_on_subset, 8)} for b, m in curve.items()])
     write_csv(f"{a.outdir}/comparison.csv",
-              comparison(a.dataset, a.model, a.paper_dataset, a.paper_model, a.explainer, ee_mse, f1), COLUMNS)
+              comparison(a.dataset, a.model, a.paper_dataset, a.paper_model, a.explainer, ee_mse, f1), COMPARISON_COLUMNS)
     plot(f"{a.outdir}/convergence.png", curve, ee_on_subset,
          f"{named(a.dataset, a.paper_dataset)}, {a.explainer}: {len(subset)} test instances")
 

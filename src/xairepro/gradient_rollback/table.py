@@ -9,10 +9,9 @@ from pathlib import Path
 import numpy as np
 
 from xairepro.io import start_step, write_csv, write_json
-from xairepro.published import lookup
+from xairepro.published import COMPARISON_COLUMNS, lookup
 
 PAPER = "gradient_rollback"
-COLUMNS = ["paper", "experiment", "dataset", "model", "metric", "published", "ours", "source"]
 
 
 def scores(explained: list[dict], retrained: list[dict]) -> dict[str, dict]:
@@ -63,7 +62,7 @@ def main(argv=None) -> None:
                          "metric": metric, "published": published["published"] if published else "",
                          "ours": values[metric], "source": published["source"] if published else
                          f"not published for {dataset}/{model}; ours on {len(explained)} explained triples"})
-    write_csv(args.comparison, rows, COLUMNS)
+    write_csv(args.comparison, rows, COMPARISON_COLUMNS)
     write_csv(args.fidelity, pairs, ["test_index", "gr_delta", "retrained_delta"])
     log.info("scores: %s", result)
 

@@ -12,7 +12,7 @@ import argparse
 import pandas as pd
 
 from xairepro.io import atomic_path, start_step, write_csv
-from xairepro.rps_lje.summarize import COLUMNS
+from xairepro.published import COMPARISON_COLUMNS
 
 
 def markdown(summary: pd.DataFrame) -> str:
@@ -46,7 +46,7 @@ def main(argv=None):
     write_csv(args.summary, summary.to_dict("records"))
     with atomic_path(args.markdown) as tmp:
         tmp.write_text(markdown(summary))
-    write_csv(args.comparison, comparison(summary), COLUMNS)
+    write_csv(args.comparison, comparison(summary), COMPARISON_COLUMNS)
     log.info("summary:\n%s", markdown(summary))
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pandas as pd
 
 from xairepro.io import start_step, write_csv
+from xairepro.published import COMPARISON_COLUMNS
 
-from .summarize import COLUMNS
 
 
 def main(argv=None):
@@ -26,7 +26,7 @@ def main(argv=None):
     p.add_argument("--times", required=True)
     args = p.parse_args(argv)
     rows = pd.concat([pd.read_csv(t, dtype=str, keep_default_na=False) for t in args.tables]).to_dict("records")
-    write_csv(args.table, rows, COLUMNS)
+    write_csv(args.table, rows, COMPARISON_COLUMNS)
     timings = []
     for path in args.timings:
         run_dir = Path(path).parent

@@ -18,12 +18,11 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from xairepro.io import atomic_path, start_step, write_csv  # noqa: E402
-from xairepro.published import lookup  # noqa: E402
+from xairepro.published import COMPARISON_COLUMNS, lookup  # noqa: E402
 
 from .train import MODELS, PAPER_DATASET, STAND_IN  # noqa: E402
 
 LABELS = {"lje": "RPS-LJE", "rps_l2": "RPS-l2", "if": "Influence function", "random": "random"}
-COLUMNS = ["paper", "experiment", "dataset", "model", "metric", "published", "ours", "source"]
 
 
 def curves(debugging: pd.DataFrame) -> pd.DataFrame:
@@ -89,7 +88,7 @@ def main(argv=None):
     title = f"Dataset debugging: {args.model} on {STAND_IN.get(args.dataset, args.dataset)} ({runs} runs)"
     plot(table, title, args.figure)
     rows = table_40pct(table, args.dataset, args.model, runs)
-    write_csv(args.table, rows, COLUMNS)
+    write_csv(args.table, rows, COMPARISON_COLUMNS)
     log.info("40%% table: %s", rows)
 
 
