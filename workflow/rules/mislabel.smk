@@ -53,8 +53,7 @@ rule mislabel_debug:
         py=PY["torch"],
         scores=lambda w, input: " ".join(f"{s}={p}" for s, p in zip(MISLABEL["scorers"], input.scores)),
         # rps_debug's settings: the same checkpoints and retraining as the explainers' curves.
-        xgboost=lambda w: rps.xgboost_flags(RPS) if w.model == "xgboost" else "",
-        settings=f"--seed {RPS['seed']} --step {RPS['checked_step']} --retrain-l2 {RPS['retrain_l2']}",
+        settings=lambda w: rps.debug_flags(RPS, w.model),
     log:
         "results/logs/mislabel/{dataset}/{model}/run{run}/debug.log",
     threads: 1
@@ -65,7 +64,7 @@ rule mislabel_debug:
         "../../envs/torch.yaml"
     shell:
         "{params.py} -m xairepro.rps_lje.debug --train {input.train} --scores {params.scores} --no-random "
-        "--model {wildcards.model} --run {wildcards.run} {params.settings} {params.xgboost} --out {output} > {log} 2>&1"
+        "--model {wildcards.model} --run {wildcards.run} {params.settings} --out {output} > {log} 2>&1"
 
 
 rule mislabel_summarize:

@@ -82,9 +82,8 @@ rule rps_debug:
         "results/rps_lje/{dataset}/{model}/run{run}/debugging.csv",
     params:
         scores=lambda w, input: " ".join(f"{e}={p}" for e, p in zip(RPS_EXPLAINERS, input.weights)),
-        xgboost=lambda w: rps.xgboost_flags(RPS) if w.model == "xgboost" else "",
+        settings=lambda w: rps.debug_flags(RPS, w.model),
         py=PY["torch"],
-        settings=f"--seed {RPS['seed']} --step {RPS['checked_step']} --retrain-l2 {RPS['retrain_l2']}",
     log:
         "results/logs/rps_lje/{dataset}/{model}/run{run}/debug.log",
     benchmark:
@@ -97,7 +96,7 @@ rule rps_debug:
         "../../envs/torch.yaml"
     shell:
         "{params.py} -m xairepro.rps_lje.debug --train {input.train} --scores {params.scores} "
-        "--model {wildcards.model} --run {wildcards.run} {params.settings} {params.xgboost} --out {output} > {log} 2>&1"
+        "--model {wildcards.model} --run {wildcards.run} {params.settings} --out {output} > {log} 2>&1"
 
 
 rule rps_summarize:

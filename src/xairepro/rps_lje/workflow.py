@@ -14,10 +14,14 @@ def cli_flags(section: dict) -> str:
     return " ".join(flags)
 
 
-def xgboost_flags(rps: dict) -> str:
-    """The booster settings the debugging step retrains with."""
-    x = rps["xgboost"]
-    return f"--n-estimators {x['n_estimators']} --max-depth {x['max_depth']} --eta {x['eta']}"
+def debug_flags(rps: dict, model: str) -> str:
+    """Settings of the debugging step (rps_debug, and mislabel_debug on the same tasks): seed,
+    checkpoints, last-layer l2, and for XGBoost the booster it retrains."""
+    flags = f"--seed {rps['seed']} --step {rps['checked_step']} --retrain-l2 {rps['retrain_l2']}"
+    if model == "xgboost":
+        x = rps["xgboost"]
+        flags += f" --n-estimators {x['n_estimators']} --max-depth {x['max_depth']} --eta {x['eta']}"
+    return flags
 
 
 def model_dir(rps: dict, model: str) -> str:
