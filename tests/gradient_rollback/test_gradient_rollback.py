@@ -18,9 +18,14 @@ TRAIN = np.array([[0, 0, 1], [1, 0, 2], [2, 1, 3], [3, 1, 4], [0, 1, 4], [2, 0, 
 N_ENT, N_REL = 8, 3
 
 
-def tiny(model="distmult"):
-    settings = Settings(model=model, dim=4, epochs=3, negatives=3, seed=7)
+def tiny(model="distmult", credit="touched"):
+    settings = Settings(model=model, dim=4, epochs=3, negatives=3, seed=7, credit=credit)
     return settings, Trainer(settings, N_ENT, N_REL)
+
+
+def own_rows(influence, x):
+    lo, hi = influence.entity_ptr[x], influence.entity_ptr[x + 1]
+    return dict(zip(influence.entity_rows[lo:hi].tolist(), influence.entity_delta[lo:hi]))
 
 
 @pytest.mark.parametrize("model", ["distmult", "complex"])
@@ -35,7 +40,44 @@ def test_influence_map_sums_to_the_total_parameter_change(model):
     np.testing.assert_allclose(E, trained.E, rtol=0, atol=1e-13)
     np.testing.assert_allclose(R, trained.R, rtol=0, atol=1e-13)
     for x, (h, _, t) in enumerate(TRAIN):  # each triple's own rows are among those it changed
-        assert {h, t} <= set(inf.entity_rows[inf.entity_ptr[x]:inf.entity_ptr[x + 1]].tolist())
+        assert {h, t} <= set(own_rows(inf, x))
+
+
+def test_hrt_credit_keeps_only_each_triples_own_rows():
+    """credit="hrt" (the authors' bookkeeping) is the touched γ restricted to the triple's h and t rows
+    (and its relation row): the same training, less recorded."""
+    touched = tiny(credit="touched")[1].train(TRAIN, track=True)
+    hrt = tiny(credit="hrt")[1].train(TRAIN, track=True)
+    assert np.array_equal(touched.E, hrt.E)
+    np.testing.assert_array_equal(hrt.influence.relation_delta, touched.influence.relation_delta)
+    for x, (h, _, t) in enumerate(TRAIN):
+        full, own = own_rows(touched.influence, x), own_rows(hrt.influence, x)
+        assert set(own) == {h, t} and len(full) > len(own)
+        for row, change in own.items():
+            np.testing.assert_array_equal(change, full[row])
+
+
+@pytest.mark.parametrize("model,credit", [("distmult", "touched"), ("complex", "touched"), ("complex", "hrt")])
+def test_deltas_equal_probability_change_after_subtracting_gamma(model, credit):
+    """The vectorised Δ_x against rolling θ back by γ_x by hand, for every training triple as
+    candidate, including those that changed e_h or w_r of the prediction."""
+    settings, trainer = tiny(model, credit)
+    trained = trainer.train(TRAIN, track=True)
+    inf = trained.influence
+    gr = GradientRollback(model, trained.E, trained.R, TRAIN, inf)
+    h, r = 2, 0
+    t_hat, _ = gr.predict(h, r)
+    expected = []
+    for x in range(len(TRAIN)):
+        E, R = trained.E.copy(), trained.R.copy()
+        for row, change in own_rows(inf, x).items():
+            E[row] -= change
+        R[TRAIN[x, 1]] -= inf.relation_delta[x]
+        expected.append(tail_probabilities(model, trained.E, trained.R, h, r)[t_hat]
+                        - tail_probabilities(model, E, R, h, r)[t_hat])
+    got = gr.deltas(np.arange(len(TRAIN)), h, r, t_hat, chunk=4)
+    assert np.abs(expected).max() > 1e-4
+    np.testing.assert_allclose(got, expected, rtol=0, atol=1e-14)
 
 
 def test_deleting_an_empty_set_retrains_to_the_identical_model():
@@ -64,7 +106,7 @@ def test_delta_is_zero_for_triples_that_share_nothing_with_the_prediction():
     settings, trainer = tiny()
     trained = trainer.train(TRAIN, removed=[3], track=True)
     gr = GradientRollback(settings.model, trained.E, trained.R, TRAIN, trained.influence)
-    assert gr.delta(3, 0, 0, 1) == 0.0  # a triple never trained on has γ = 0, hence Δ = 0
+    assert gr.deltas([3], 0, 0, 1)[0] == 0.0  # a triple never trained on has γ = 0, hence Δ = 0
     h, r = 0, 0
     t_hat, p = gr.predict(h, r)
     assert p == tail_probabilities(settings.model, trained.E, trained.R, h, r).max()
@@ -92,6 +134,8 @@ def test_scores_match_hand_computed_values():
 def test_bad_input_gives_clear_errors(tmp_path):
     with pytest.raises(ValueError, match="unknown model 'transe'"):
         Settings(model="transe")
+    with pytest.raises(ValueError, match="unknown credit 'all'"):
+        Settings(credit="all")
     (tmp_path / "train.txt").write_text("a\tr\tb\nb\tr\tc\n")
     (tmp_path / "valid.txt").write_text("")
     (tmp_path / "test.txt").write_text("a\tr\tc\n")

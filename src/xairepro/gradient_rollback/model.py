@@ -4,13 +4,16 @@ Training (paper, Sec. "Experiments"): batch size 1; for each training triple (h,
 sampled negative tails form the candidates of a softmax cross-entropy; Adam with ExponentialDecay;
 float64. Design choices (documented in the README):
 - Adam is *lazy* (sparse): moments and parameters change only in the rows a step touches - e_h, w_r,
-  e_t and the negatives' rows. So every parameter change is caused by exactly one training triple and
-  Σ_x γ_x = θ_final − θ_init holds exactly. The negatives' row updates are credited to the triple whose
-  step sampled them (the authors' code uses dense Keras Adam and records only the h, r, t rows).
+  e_t and the negatives' rows. So every parameter change is caused by exactly one training triple.
+- `credit="touched"` credits all of them to the triple whose step made them, negatives' rows included,
+  so Σ_x γ_x = θ_final − θ_init holds exactly. γ then holds (negatives + 2) rows per triple and step:
+  ~110 GB for FB15k-237 at the paper's 500 negatives. `credit="hrt"` records only the triple's own
+  e_h, w_r, e_t, as the authors' code does (which uses dense Keras Adam): 2 rows per triple.
 - The triple order of every epoch and the negatives of every (epoch, triple) are drawn up front from the
   seed. Retraining without some triples drops their steps and keeps the order and negatives of all
   others, so deleting an empty set gives the identical model.
 - The whole run is one XLA-compiled tf.function (a tf.while_loop over the steps), no per-step Python.
+  γ is summed per (triple, row) inside the loop, into slots numbered before the run.
 """
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ import numpy as np
 import tensorflow as tf
 
 MODELS = ("distmult", "complex")
+CREDITS = ("touched", "hrt")
 F64 = tf.float64
 
 
@@ -68,9 +72,12 @@ class Settings:
     beta_1: float = 0.9
     beta_2: float = 0.999
     epsilon: float = 1e-7
+    credit: str = "touched"
 
     def __post_init__(self):
         check_model(self.model)
+        if self.credit not in CREDITS:
+            raise ValueError(f"unknown credit {self.credit!r}; choose one of {', '.join(CREDITS)}")
         for key in ("dim", "epochs", "negatives", "decay_steps"):
             if getattr(self, key) < 1:
                 raise ValueError(f"{key} must be >= 1, got {getattr(self, key)}")
@@ -79,6 +86,10 @@ class Settings:
     def width(self) -> int:
         """Real numbers per embedding row (ComplEx stores real and imaginary parts)."""
         return self.dim * (2 if self.model == "complex" else 1)
+
+    def credited_rows(self, n_entities: int) -> int:
+        """Entity rows of a step credited to its triple: h, t (and the negatives when "touched")."""
+        return 2 + min(self.negatives, n_entities - 1) if self.credit == "touched" else 2
 
 
 @dataclass
@@ -90,14 +101,6 @@ class Influence:
     entity_rows: np.ndarray
     entity_delta: np.ndarray
     relation_delta: np.ndarray
-
-    def rollback(self, x: int, train: np.ndarray, E: np.ndarray, R: np.ndarray):
-        """θ − γ_x, as new (E, R) arrays."""
-        lo, hi = self.entity_ptr[x], self.entity_ptr[x + 1]
-        E, R = E.copy(), R.copy()
-        E[self.entity_rows[lo:hi]] -= self.entity_delta[lo:hi]
-        R[train[x, 1]] -= self.relation_delta[x]
-        return E, R
 
     def save(self, path) -> None:
         np.savez(path, **vars(self))
@@ -147,10 +150,13 @@ class Trainer:
         self.E, self.mE, self.vE = zeros(n_entities), zeros(n_entities), zeros(n_entities)
         self.R, self.mR, self.vR = zeros(n_relations), zeros(n_relations), zeros(n_relations)
         rows_per_step = 2 + min(settings.negatives, n_entities - 1)  # h, t and the negatives
-        spec = [tf.TensorSpec([None, rows_per_step], tf.int64), tf.TensorSpec([None], tf.int64),
-                tf.TensorSpec([], tf.int32)]
-        self._tracked = tf.function(lambda *a: self._loop(*a, track=True), input_signature=spec, jit_compile=True)
-        self._plain = tf.function(lambda *a: self._loop(*a, track=False), input_signature=spec, jit_compile=True)
+        steps = [tf.TensorSpec([None, rows_per_step], tf.int64), tf.TensorSpec([None], tf.int64),
+                 tf.TensorSpec([], tf.int32)]
+        # γ slots: per step the slot of each credited row and the triple (relation row); the sums.
+        slots = [tf.TensorSpec([None, settings.credited_rows(n_entities)], tf.int64), tf.TensorSpec([None], tf.int64),
+                 tf.TensorSpec([None, settings.width], F64), tf.TensorSpec([None, settings.width], F64)]
+        self._tracked = tf.function(self._loop, input_signature=steps + slots, jit_compile=True)
+        self._plain = tf.function(self._loop, input_signature=steps, jit_compile=True)
 
     def _adam_rows(self, var, m_var, v_var, rows, grad, t, lr):
         """Lazy Adam on `rows` only; returns the parameter change of those rows."""
@@ -164,14 +170,14 @@ class Trainer:
         var.scatter_nd_update(rows[:, None], tf.gather(var, rows) + change)  # rows may repeat: no add
         return change
 
-    def _loop(self, ent_rows, rels, steps, track):
+    def _loop(self, ent_rows, rels, steps, entity_slot=None, step_triple=None, gamma_e=None, gamma_r=None):
         """ent_rows[i] = [h, t, negatives...] of step i, rels[i] = r, for the first `steps` rows (the
         arrays keep the full schedule's length, so XLA compiles once for every deletion set).
-        Returns the per-step changes."""
-        s, width = self.s, ent_rows.shape[1]
-        size = tf.shape(ent_rows)[0] if track else 0
-        gamma_e = tf.TensorArray(F64, size=size, element_shape=[width, s.width])
-        gamma_r = tf.TensorArray(F64, size=size, element_shape=[s.width])
+        Tracked (slots given): adds step i's changes of its credited rows to gamma_e[entity_slot[i]]
+        and of w_r to gamma_r[step_triple[i]], and returns both sums."""
+        s, track = self.s, entity_slot is not None
+        if not track:  # autograph wants every loop variable defined before the loop
+            gamma_e = gamma_r = tf.zeros([0], F64)
         i = tf.constant(0)
         while i < steps:  # a run-time trip count: one XLA compilation serves every deletion set
             rows, r = ent_rows[i], rels[i]
@@ -183,18 +189,19 @@ class Trainer:
                 logits = tf.linalg.matvec(emb[1:], tail_query(s.model, emb[0], w_r, tf.concat))
                 loss = -tf.nn.log_softmax(logits)[0]  # candidate 0 is the true tail
             g_emb, g_r = tape.gradient(loss, [emb, w_r])
-            # h may also be a candidate: every position of a row gets the row's summed gradient, so the
-            # repeated row gets the same Adam update twice, written (not added) once. Static shapes: XLA.
-            same = tf.cast(tf.equal(rows[:, None], rows[None, :]), F64)
-            change_e = self._adam_rows(self.E, self.mE, self.vE, rows, tf.matmul(same, g_emb), t, lr)
+            # Candidates are distinct, but h may be one of them: both positions of that row get the row's
+            # summed gradient, so they get the same Adam update, written (not added) once. Static shapes.
+            is_h = tf.cast(tf.equal(rows[1:], rows[0]), F64)
+            g_rows = g_emb + tf.concat([tf.linalg.matvec(g_emb[1:], is_h, transpose_a=True)[None],
+                                        is_h[:, None] * g_emb[0]], 0)
+            change_e = self._adam_rows(self.E, self.mE, self.vE, rows, g_rows, t, lr)
             change_r = self._adam_rows(self.R, self.mR, self.vR, r[None], g_r[None], t, lr)
-            if track:  # per position; a row repeated within the step is counted once in _compress
-                gamma_e = gamma_e.write(i, change_e)
-                gamma_r = gamma_r.write(i, change_r[0])
+            if track:
+                credited = entity_slot.shape[1]
+                gamma_e = tf.tensor_scatter_nd_add(gamma_e, entity_slot[i][:, None], change_e[:credited])
+                gamma_r = tf.tensor_scatter_nd_add(gamma_r, step_triple[i][None, None], change_r)
             i += 1
-        if track:
-            return gamma_e.stack(), gamma_r.stack()
-        return tf.zeros([0, width, s.width], F64), tf.zeros([0, s.width], F64)
+        return (gamma_e, gamma_r) if track else ()
 
     def train(self, train: np.ndarray, removed=(), track: bool = True, redraw: bool = False) -> Trained:
         """Train on `train` minus the triples with indices in `removed`; record γ if `track`.
@@ -219,29 +226,31 @@ class Trainer:
             var.assign(value)
         for var in (self.mE, self.vE, self.mR, self.vR):
             var.assign(tf.zeros_like(var))
-        run = self._tracked if track else self._plain
         steps, padding = len(step_triple), s.epochs * len(train) - len(step_triple)
-        gamma_e, gamma_r = run(tf.constant(np.pad(ent_rows, ((0, padding), (0, 0)))),
-                               tf.constant(np.pad(train[step_triple, 1], (0, padding))), tf.constant(steps, tf.int32))
-        influence = _compress(train, step_triple, ent_rows, gamma_e.numpy()[:steps], gamma_r.numpy()[:steps],
-                              self.n_entities) if track else None
+        pad = lambda a: tf.constant(np.pad(a, [(0, padding)] + [(0, 0)] * (a.ndim - 1)))  # noqa: E731
+        args = [pad(ent_rows), pad(train[step_triple, 1]), tf.constant(steps, tf.int32)]
+        if not track:
+            self._plain(*args)
+            return Trained(self.E.numpy(), self.R.numpy(), E0, R0, None)
+        keys, entity_slot = _slots(step_triple, ent_rows[:, :s.credited_rows(self.n_entities)], self.n_entities)
+        # One spare slot (the last) takes what is not credited: a row repeated within a step, padding.
+        gamma_e, gamma_r = self._tracked(*args, pad(entity_slot), pad(step_triple),
+                                         tf.zeros((len(keys) + 1, s.width), F64), tf.zeros((len(train), s.width), F64))
+        owner = keys // self.n_entities
+        influence = Influence(np.searchsorted(owner, np.arange(len(train) + 1)).astype(np.int64),
+                              keys % self.n_entities, gamma_e.numpy()[:-1], gamma_r.numpy())
         return Trained(self.E.numpy(), self.R.numpy(), E0, R0, influence)
 
 
-def _compress(train, step_triple, ent_rows, gamma_e, gamma_r, n_entities) -> Influence:
-    """Per-step changes → per-triple sums over its rows (CSR by triple, entity ids ascending)."""
-    width = gamma_e.shape[-1]
-    # Candidates are distinct, so a row repeats within a step only when h is also a candidate: the
-    # change of that row is then counted once, at position 0.
-    repeated = np.concatenate([np.zeros((len(ent_rows), 1), bool), ent_rows[:, 1:] == ent_rows[:, :1]], 1)
-    gamma_e = np.where(repeated[:, :, None], 0.0, gamma_e)
-    key = np.repeat(step_triple, ent_rows.shape[1]) * n_entities + ent_rows.ravel()
-    order = np.argsort(key, kind="stable")
-    key = key[order]
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-    delta = np.add.reduceat(gamma_e.reshape(-1, width)[order], starts, axis=0)
-    owner, rows = key[starts] // n_entities, key[starts] % n_entities
-    relation_delta = np.zeros((len(train), width))
-    np.add.at(relation_delta, step_triple, gamma_r)
-    ptr = np.searchsorted(owner, np.arange(len(train) + 1))
-    return Influence(ptr.astype(np.int64), rows.astype(np.int64), delta, relation_delta)
+def _slots(step_triple, rows, n_entities):
+    """Number the distinct (triple, entity row) pairs of the credited rows in (triple, row) order: the
+    sorted keys triple * n_entities + row, and each step's slot per credited row. Candidates are
+    distinct, so a row repeats within a step only when h is also a candidate: that change is credited
+    once, at position 0, and the repeat goes to the spare slot len(keys)."""
+    key = step_triple[:, None] * n_entities + rows
+    repeated = np.zeros(rows.shape, bool)
+    repeated[:, 1:] = rows[:, 1:] == rows[:, :1]
+    keys, slot = np.unique(key[~repeated], return_inverse=True)
+    entity_slot = np.full(rows.shape, len(keys), np.int64)
+    entity_slot[~repeated] = slot
+    return keys, entity_slot

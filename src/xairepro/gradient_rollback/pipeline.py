@@ -1,7 +1,7 @@
 """What workflow/rules/gradient_rollback.smk needs from the config (lint wants no functions in rule files)."""
 from __future__ import annotations
 
-SETTINGS = ("dim", "epochs", "negatives")
+SETTINGS = ("dim", "epochs", "negatives", "credit")
 
 
 def runs(config: dict, name: str) -> list[str]:

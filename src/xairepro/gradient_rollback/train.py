@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from xairepro.gradient_rollback import data, run
-from xairepro.gradient_rollback.model import MODELS, Settings, Trainer, configure_threads, tail_probabilities
+from xairepro.gradient_rollback.model import CREDITS, MODELS, Settings, Trainer, configure_threads, tail_probabilities
 from xairepro.io import start_step, write_json
 
 
@@ -26,6 +26,8 @@ def add_settings_flags(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(f"--{key.replace('_', '-')}", type=int, default=getattr(defaults, key))
     for key in ("learning_rate", "decay_rate"):
         parser.add_argument(f"--{key.replace('_', '-')}", type=float, default=getattr(defaults, key))
+    parser.add_argument("--credit", choices=CREDITS, default=defaults.credit,
+                        help="rows of γ: all a triple's steps touched (exact Σγ) or only its h, r, t (authors')")
 
 
 def main(argv=None) -> None:
@@ -38,20 +40,20 @@ def main(argv=None) -> None:
     add_settings_flags(parser)
     args = parser.parse_args(argv)
     settings = Settings(args.model, args.dim, args.epochs, args.negatives, args.seed, args.learning_rate,
-                        args.decay_steps, args.decay_rate)
+                        args.decay_steps, args.decay_rate, credit=args.credit)
     configure_threads(args.threads)
     graph = data.load(args.dataset, args.data_dir)
     log.info("%s: %d entities, %d relations, %d train triples; %s", args.dataset, len(graph.entities),
              len(graph.relations), len(graph.train), settings)
-    # The per-step changes of all touched rows are buffered before compaction: refuse up front when
-    # they cannot fit (FB15k-237/Movielens at 500 negatives, dim 100 need ~110/32 GB).
-    rows = 2 + min(settings.negatives, len(graph.entities) - 1)
-    buffer_gb = settings.epochs * len(graph.train) * rows * settings.width * 8 / 1e9
+    # γ holds up to (credited rows) × width numbers per triple and epoch: refuse up front when it cannot
+    # fit (FB15k-237/Movielens at 500 negatives, dim 100 and credit "touched" need ~110/32 GB).
+    gamma_gb = settings.epochs * len(graph.train) * settings.credited_rows(len(graph.entities)) * settings.width * 8 / 1e9
     memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1e9
-    log.info("influence buffer %.2f GB (machine %.1f GB)", buffer_gb, memory_gb)
-    if 2 * buffer_gb > memory_gb:
-        raise MemoryError(f"recording γ needs ~{2 * buffer_gb:.0f} GB here ({memory_gb:.0f} GB present): "
-                          "lower negatives/dim/epochs or run on a larger node")
+    log.info("influence map up to %.2f GB (machine %.1f GB)", gamma_gb, memory_gb)
+    if 2 * gamma_gb > memory_gb:
+        raise MemoryError(f"recording γ with credit {settings.credit!r} needs up to ~{2 * gamma_gb:.0f} GB here "
+                          f"({memory_gb:.0f} GB present): set credit: hrt, lower negatives/dim/epochs, "
+                          "or run on a larger node")
     trained = Trainer(settings, len(graph.entities), len(graph.relations)).train(graph.train, track=True)
     run.save(args.out_dir, settings, trained)
     metrics = {"dataset": args.dataset, "model": args.model, "train_triples": len(graph.train),
