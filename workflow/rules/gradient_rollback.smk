@@ -32,7 +32,7 @@ rule gr_train:
         f"{GR_BENCH}/train.tsv"
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=lambda wildcards: GR["datasets"][wildcards.dataset]["mem_mb"],
         runtime=120,
     conda:
         "../../envs/tf.yaml"
@@ -58,7 +58,7 @@ rule gr_explain:
         f"{GR_BENCH}/explain.tsv"
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=lambda wildcards: GR["datasets"][wildcards.dataset]["mem_mb"],
         runtime=60,
     conda:
         "../../envs/tf.yaml"
@@ -107,7 +107,7 @@ rule gr_eval:
         f"{GR_BENCH}/eval/shard{{shard}}-of{{shards}}.tsv"
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=lambda wildcards: GR["datasets"][wildcards.dataset]["mem_mb"],
         runtime=240,
     conda:
         "../../envs/tf.yaml"
