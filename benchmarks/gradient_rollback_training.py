@@ -64,7 +64,7 @@ def main(argv=None) -> None:
     log = start_step("gradient_rollback_training")
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data-root", type=Path, default=Path("data"))
-    p.add_argument("--repeats", type=int, default=10)
+    p.add_argument("--repeats", type=int, default=30)
     p.add_argument("--slice", type=int, default=5000, help="training triples timed on FB15k-237/Movielens")
     p.add_argument("--out", type=Path, required=True)
     a = p.parse_args(argv)
@@ -84,7 +84,7 @@ def main(argv=None) -> None:
             continue
         graph = data.load(dataset, a.data_root / dataset)
         settings = Settings(dim=100, epochs=1, negatives=500, credit="hrt")
-        timing = tracked_vs_plain(settings, graph, graph.train[:a.slice], max(1, a.repeats // 5))
+        timing = tracked_vs_plain(settings, graph, graph.train[:a.slice], max(1, a.repeats // 10))
         retraining = timing["train_plain_s"] / a.slice * len(graph.train)
         result[dataset] = {"settings": f"DistMult, dim 100, 1 epoch, 500 negatives, credit hrt; first {a.slice} "
                            f"of {len(graph.train)} triples timed", **timing,

@@ -6,7 +6,8 @@ import tensorflow as tf
 
 from xairepro.gradient_rollback import data
 from xairepro.gradient_rollback.explain import GradientRollback, neighbourhood
-from xairepro.gradient_rollback.model import Settings, Trainer, configure_threads, tail_probabilities, tail_query
+from xairepro.gradient_rollback.model import (Settings, Trainer, configure_threads, tail_probabilities, tail_query,
+                                              unique_inverse)
 from xairepro.gradient_rollback.topk import parse_ks
 
 configure_threads(1)
@@ -41,6 +42,15 @@ def test_influence_map_sums_to_the_total_parameter_change(model):
     np.testing.assert_allclose(R, trained.R, rtol=0, atol=1e-13)
     for x, (h, _, t) in enumerate(TRAIN):  # each triple's own rows are among those it changed
         assert {h, t} <= set(own_rows(inf, x))
+
+
+@pytest.mark.parametrize("bound", [50, 10_000])  # marked table / sort
+def test_unique_inverse_matches_numpy(bound):
+    values = np.random.default_rng(0).integers(0, 50, 200)
+    keys, inverse = unique_inverse(values, bound)
+    expected_keys, expected_inverse = np.unique(values, return_inverse=True)
+    assert np.array_equal(keys, expected_keys) and np.array_equal(inverse, expected_inverse)
+    assert np.array_equal(keys[inverse], values)
 
 
 def test_hrt_credit_keeps_only_each_triples_own_rows():

@@ -22,7 +22,10 @@ def test_killed_run_resumes_without_redoing_finished_outputs(mirror, tmp_path):
     # lock stays: `snakemake --unlock` first, as the README says.)
     cmd = [str(Path(sys.executable).with_name("snakemake")), "-s", str(REPO / "Snakefile"), "-d", str(work),
            "--cores", "1", "--config", mirror_cfg, "--", "data/nations", "data/imdb"]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    # A shell starts background jobs with SIGINT ignored, and children inherit that: restore the default,
+    # or the Ctrl-C below would be ignored and the run would simply finish.
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     log = work / "results/logs/data/imdb.log"
     deadline = time.time() + 120
     while not (log.exists() and "fetching" in log.read_text()) and time.time() < deadline:
