@@ -19,7 +19,6 @@ from xairepro.empirical_explainers.data import read_jsonl, size_arg
 from xairepro.empirical_explainers.explainers import make_target_explainer, parse_explainer
 
 
-
 def mean_squared_error(predicted: list[list[float]], target: list[list[float]]) -> float:
     """Mean over instances of the per-instance MSE over its tokens (every instance weighs the same)."""
     if len(predicted) != len(target):

@@ -13,13 +13,12 @@ and until both reached 1.0 (empty: not reached within max_steps), and the last a
 """
 from __future__ import annotations
 
-import argparse
 import json
 
 from xairepro.io import start_step, write_csv
 
 from .history import History, batch_schedule
-from .task import add_task_arguments, new_model, task_from_args
+from .task import new_model, parse_pipeline_step
 from .train import accuracy
 
 
@@ -70,17 +69,10 @@ def starts(model, history: History, optimizer, data, kept: list[str], every: int
 
 def main(argv=None):
     log = start_step(__name__)
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_task_arguments(ap)
-    ap.add_argument("--pipeline", required=True, help="the task's `pipeline` section of the config, as JSON")
-    ap.add_argument("--history", required=True)
-    ap.add_argument("--out", required=True)
-    args = ap.parse_args(argv)
-    pipeline, settings = json.loads(args.pipeline), json.loads(args.settings)
+    args, pipeline, task, history = parse_pipeline_step(__doc__, argv)
+    settings = json.loads(args.settings)
     if settings["optimizer"]["schedule"] != "constant":
         raise ValueError("retrain_pipeline retrains at the task's constant learning rate: needs schedule constant")
-    task = task_from_args(args)
-    history = History(args.history, task.identity, args.device)
     lr = float(settings["optimizer"]["lr"])
     rows = []
     for variant, t, seed, theta in starts(task.model, history, task.optimizer, task.data, pipeline["groups"],

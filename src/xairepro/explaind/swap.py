@@ -11,15 +11,12 @@ Writes a CSV: step, variant, accuracy, kl_to_final, step_model_accuracy, step_mo
 """
 from __future__ import annotations
 
-import argparse
-import json
-
 import torch
 
 from xairepro.io import start_step, write_csv
 
 from .history import History
-from .task import add_task_arguments, task_from_args
+from .task import parse_pipeline_step
 
 
 def measure(model, theta, x, y, final_logp) -> tuple[float, float]:
@@ -53,23 +50,13 @@ def swap_table(model, optimizer, history: History, x_train, y_train, x, y, steps
 
 def main(argv=None):
     log = start_step(__name__)
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    add_task_arguments(ap)
-    ap.add_argument("--pipeline", required=True, help="the task's `pipeline` section of the config, as JSON")
-    ap.add_argument("--history", required=True)
-    ap.add_argument("--out", required=True)
-    args = ap.parse_args(argv)
-    pipeline = json.loads(args.pipeline)
-    task = task_from_args(args)
-    history = History(args.history, task.identity, args.device)
-    d = task.data
+    args, pipeline, task, history = parse_pipeline_step(__doc__, argv)
+    d, swapped = task.data, variants(pipeline)
     steps = range(0, history.n_steps + 1, pipeline["swap_every"])
-    rows = swap_table(task.model, task.optimizer, history, d.x_train, d.y_train, d.x_test, d.y_test, steps,
-                      variants(pipeline))
+    rows = swap_table(task.model, task.optimizer, history, d.x_train, d.y_train, d.x_test, d.y_test, steps, swapped)
     write_csv(args.out, rows)
-    log.info("swapped %d checkpoints x %d variants on %d test points; last: %s", len(steps),
-             len(variants(pipeline)), len(d.x_test), rows[-1])
-
+    log.info("swapped %d checkpoints x %d variants on %d test points; last: %s", len(steps), len(swapped),
+             len(d.x_test), rows[-1])
 
 if __name__ == "__main__":
     main()

@@ -2,6 +2,7 @@
 schedule and the identity a training history is checked against."""
 from __future__ import annotations
 
+import argparse
 import json
 from dataclasses import dataclass
 
@@ -10,7 +11,7 @@ import torch
 
 from .data import TaskData, load_task
 from .functional import FlatModel, build_optimizer
-from .history import train_fingerprint
+from .history import History, train_fingerprint
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 # Keys of a task section that do not change the training run (so not part of its identity).
@@ -40,6 +41,20 @@ def add_task_arguments(ap) -> None:
 def task_from_args(args) -> "Task":
     torch.set_num_threads(args.threads)
     return build_task(json.loads(args.settings), args.seed, args.dtype, args.data_dir, args.device)
+
+
+def parse_pipeline_step(description: str, argv) -> tuple[argparse.Namespace, dict, Task, History]:
+    """The command line of the grokking pipeline experiments (swap, retrain_pipeline): the task's flags,
+    --pipeline, --history and --out; returns the arguments, the pipeline section, the task and its
+    recorded run."""
+    ap = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_task_arguments(ap)
+    ap.add_argument("--pipeline", required=True, help="the task's `pipeline` section of the config, as JSON")
+    ap.add_argument("--history", required=True)
+    ap.add_argument("--out", required=True)
+    args = ap.parse_args(argv)
+    task = task_from_args(args)
+    return args, json.loads(args.pipeline), task, History(args.history, task.identity, args.device)
 
 
 def lr_schedule(settings: dict, n_train: int) -> list[float]:

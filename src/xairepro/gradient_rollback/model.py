@@ -87,9 +87,13 @@ class Settings:
         """Real numbers per embedding row (ComplEx stores real and imaginary parts)."""
         return self.dim * (2 if self.model == "complex" else 1)
 
+    def step_rows(self, n_entities: int) -> int:
+        """Entity rows a step touches: h, t and the negatives (all other entities when fewer)."""
+        return 2 + min(self.negatives, n_entities - 1)
+
     def credited_rows(self, n_entities: int) -> int:
         """Entity rows of a step credited to its triple: h, t (and the negatives when "touched")."""
-        return 2 + min(self.negatives, n_entities - 1) if self.credit == "touched" else 2
+        return self.step_rows(n_entities) if self.credit == "touched" else 2
 
 
 @dataclass
@@ -149,8 +153,7 @@ class Trainer:
         zeros = lambda n: tf.Variable(tf.zeros((n, settings.width), F64))  # noqa: E731
         self.E, self.mE, self.vE = zeros(n_entities), zeros(n_entities), zeros(n_entities)
         self.R, self.mR, self.vR = zeros(n_relations), zeros(n_relations), zeros(n_relations)
-        rows_per_step = 2 + min(settings.negatives, n_entities - 1)  # h, t and the negatives
-        steps = [tf.TensorSpec([None, rows_per_step], tf.int64), tf.TensorSpec([None], tf.int64),
+        steps = [tf.TensorSpec([None, settings.step_rows(n_entities)], tf.int64), tf.TensorSpec([None], tf.int64),
                  tf.TensorSpec([], tf.int32)]
         # γ slots: per step the slot of each credited row and the triple (relation row); the sums.
         slots = [tf.TensorSpec([None, settings.credited_rows(n_entities)], tf.int64), tf.TensorSpec([None], tf.int64),
@@ -234,7 +237,7 @@ class Trainer:
             return Trained(self.E.numpy(), self.R.numpy(), E0, R0, None)
         keys, entity_slot = _slots(step_triple, ent_rows[:, :s.credited_rows(self.n_entities)], len(train),
                                    self.n_entities)
-        # One spare slot (the last) takes what is not credited: a row repeated within a step, padding.
+        # One spare slot (the last) takes the change of a row repeated within a step (see _slots).
         gamma_e, gamma_r = self._tracked(*args, pad(entity_slot), pad(step_triple),
                                          tf.zeros((len(keys) + 1, s.width), F64), tf.zeros((len(train), s.width), F64))
         owner = keys // self.n_entities

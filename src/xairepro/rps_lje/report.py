@@ -16,7 +16,6 @@ from xairepro.io import start_step, write_csv
 from xairepro.published import COMPARISON_COLUMNS
 
 
-
 def main(argv=None):
     log = start_step(__name__)
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
