@@ -16,7 +16,9 @@ run: envs
 
 # After `make run`: write results/scorecard.md into the README's results section.
 readme-results:
-	.venvs/torch/bin/python -m xairepro.scorecard.readme results/scorecard.md README.md
+	.venvs/torch/bin/python -m xairepro.scorecard.readme results/scorecard.md README.md \
+		--block rps_lje=results/rps_lje/summary.md --block mislabel=results/mislabel/summary.md \
+		$(if $(wildcard runs/paper/results/rps_lje/summary.md),--block rps_lje_paper=runs/paper/results/rps_lje/summary.md)
 
 test: envs system-packages
 	bash scripts/run_tests.sh

@@ -1,49 +1,69 @@
-"""Explain-all-test-points time and peak memory of RPS-LJE vs RPS-l2 vs last-layer IF (one run).
+"""Explain-all-test-points time of RPS-LJE vs RPS-l2 vs last-layer IF, like with like, over all runs.
 
-Each explainer runs in a fresh process (`python -m xairepro.rps_lje.explain`) on the same trained
-model; peak memory is that process's max RSS (timing file) minus that of a process that only imports the
-step (torch included), so it counts what the explainer itself holds. Goal: LJE >= 10x faster than RPS-l2.
+For every trained model given (each run's train.npz), in one process and on the same features:
+- RPS-LJE (one ascent step, one Hessian solve);
+- RPS-l2 as the authors run it (line-search gradient descent, stop at mean|∇| < initial/200);
+- RPS-l2's same objective solved by Newton's method to ‖∇‖ < 1e-10 (what an exact solve costs);
+- the last-layer influence function.
+Each time is the best of 3 repeats of fit + importance (all test points) + self-importance; the table
+gives the median and the range over runs, and the RPS-l2 epochs. Ratios are within this one run.
 
-    .venvs/torch/bin/python benchmarks/rps_lje_explain_time.py results/rps_lje/sst2/rnn/run0/train.npz
+    .venvs/torch/bin/python benchmarks/rps_lje_explain_time.py results/rps_lje/*/*/run*/train.npz
 """
 import argparse
-import json
-import subprocess
-import sys
-import tempfile
+import time
+from collections import defaultdict
 from pathlib import Path
 
 import numpy as np
+import torch
+
+from xairepro.rps_lje.explainers import RPSL2, RPSLJE, InfluenceFunction
+
+METHODS = {
+    "RPS-LJE": lambda: RPSLJE(gamma=1e-5, damping=1e-3),
+    "RPS-l2 (authors' stop)": lambda: RPSL2(lmbda=0.003, epochs=3000),
+    "RPS-l2 (Newton)": lambda: RPSL2(lmbda=0.003, solver="newton"),
+    "IF": lambda: InfluenceFunction(damping=1e-3),
+}
 
 
-def import_only_peak_mb():
-    code = "import resource, xairepro.rps_lje.explain; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
-    return int(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout) / 1024
+def best_time(make, data, repeats=3):
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        explainer = make().fit(data["phi_train"], data["y_train"], data["weights"])
+        explainer.importance(data["phi_test"])
+        explainer.self_importance()
+        best = min(best, time.perf_counter() - start)
+    return best, getattr(explainer, "epochs_run", "")
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("train", help="train.npz of the rps_train step")
+    p.add_argument("train", nargs="+", help="train.npz files of the rps_train step (one per run)")
     args = p.parse_args()
-    data = np.load(args.train)
-    print(f"model {args.train}: n_train={len(data['y_train'])}, n_test={len(data['y_test'])}, "
-          f"d={data['phi_train'].shape[1]}")
-    baseline = import_only_peak_mb()
-    rows = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        for name in ("lje", "rps_l2", "if"):
-            out = Path(tmp) / name
-            subprocess.run([sys.executable, "-m", "xairepro.rps_lje.explain", "--train", args.train,
-                            "--explainer", name, "--out", f"{out}.npz", "--metrics", f"{out}.json",
-                            "--timing", f"{out}.timing.json"], check=True, capture_output=True)
-            timing = json.loads(Path(f"{out}.timing.json").read_text())
-            rows[name] = (timing["seconds"], timing["peak_rss_mb"] - baseline)
-    print(f"{'explainer':<10}{'seconds':>10}{'peak RSS above import-only, MB':>34}")
-    for name, (seconds, peak) in rows.items():
-        print(f"{name:<10}{seconds:>10.4f}{peak:>34.1f}")
-    print(f"import-only process peak RSS: {baseline:.1f} MB")
-    print(f"RPS-l2 / LJE time ratio: {rows['rps_l2'][0] / max(rows['lje'][0], 1e-9):.1f}x (goal >= 10x)")
-    print(f"IF / LJE time ratio: {rows['if'][0] / max(rows['lje'][0], 1e-9):.1f}x")
+    torch.set_num_threads(1)
+    by_task = defaultdict(list)
+    for path in args.train:
+        by_task[Path(path).parents[1].relative_to(Path(path).parents[3]).as_posix()].append(path)
+    print(f"{'task':<24}{'method':<24}{'runs':>5}{'median s':>11}{'min s':>10}{'max s':>10}{'epochs':>14}"
+          f"{'x LJE':>8}")
+    for task, paths in by_task.items():
+        times, epochs = defaultdict(list), defaultdict(list)
+        for path in paths:
+            data = dict(np.load(path))
+            for name, make in METHODS.items():
+                seconds, run_epochs = best_time(make, data)
+                times[name].append(seconds)
+                epochs[name].append(run_epochs)
+        lje = np.median(times["RPS-LJE"])
+        for name in METHODS:
+            t = np.array(times[name])
+            e = [x for x in epochs[name] if x != ""]
+            span = f"{min(e)}-{max(e)}" if e else ""
+            print(f"{task:<24}{name:<24}{len(t):>5}{np.median(t):>11.4f}{t.min():>10.4f}{t.max():>10.4f}"
+                  f"{span:>14}{np.median(t) / lje:>8.1f}")
 
 
 if __name__ == "__main__":

@@ -32,6 +32,6 @@ def test_dknn_rules_run_in_the_chainer_env_and_rerun_identically(snakemake, tmp_
         assert (run / model / "reliability.png").read_bytes()[:4] == b"\x89PNG"
         assert "<table>" in (run / model / "saliency.html").read_text()
         header = (run / model / "comparison.csv").read_text().splitlines()[0]
-        assert header == "paper,experiment,dataset,model,metric,published,ours,source"
+        assert header == "paper,experiment,dataset,model,metric,published,ours,ours_std,runs,source"
     snakemake("--cores", "2", "--configfile", str(config), "--forcerun", "dknn_train", "--", *targets)
     assert {m: (run / m / "metrics.json").read_bytes() for m in TINY["dknn"]["models"]} == first

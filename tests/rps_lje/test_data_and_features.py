@@ -69,6 +69,13 @@ def test_xgboost_linear_model_equals_margin():
     assert phi.shape == (300, 13) and weights[-1] == -(12 - 1) / 2 and np.all(weights[:-1] == 1)
     margin = booster.predict(xgb.DMatrix(x), output_margin=True)
     np.testing.assert_allclose(phi @ weights, margin, rtol=0, atol=1e-5)
+    # the authors' features: one probability per tree and a column of ones, same weights
+    prob, prob_weights = xgboost_features(booster, x, "probability")
+    np.testing.assert_array_equal(prob_weights, weights)
+    assert prob.shape == (300, 13) and np.all(prob[:, -1] == 1) and np.all((prob[:, :-1] > 0) & (prob[:, :-1] < 1))
+    per_tree = np.column_stack([booster.predict(xgb.DMatrix(x), output_margin=True, iteration_range=(k, k + 1))
+                                for k in range(12)])
+    np.testing.assert_allclose(prob @ weights, 0.5 + np.sum(1 / (1 + np.exp(-per_tree)) - 0.5, axis=1), atol=1e-6)
 
 
 def test_network_features_end_in_a_bias_column_matching_the_head():

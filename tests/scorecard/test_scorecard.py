@@ -44,3 +44,30 @@ def test_readme_block_is_replaced_between_the_markers():
     assert splice(readme, "| new |\n") == f"intro\n{START}\n| new |\n{END}\noutro\n"
     with pytest.raises(ValueError, match="results markers"):
         splice("no markers", "x")
+
+
+def test_spread_verdict_uses_the_standard_error_of_our_mean_over_runs():
+    # 10 runs, std 0.01: standard error 0.00316, tolerance ±0.0063
+    assert verdict("0.744", "0.749", "2se", "0.01", "10") == "reproduced (±0.0063)"
+    assert verdict("0.744", "0.754", "2se", "0.01", "10").startswith("off by +0.01")
+    # the paper's value is one run: our run-to-run std is the yardstick (±0.02)
+    assert verdict("0.487", "0.50", "2sd", "0.01", "3") == "reproduced (±0.02)"
+    assert verdict("0.487", "0.53", "2sd", "0.01", "3").startswith("off by")
+    assert verdict("0.744", "0.749", "2se", "", "1").startswith("one run, no spread")
+
+
+def test_a_gap_smaller_than_our_spread_is_inconclusive_not_reproduced():
+    # paper effect +0.014; 3 runs with std 0.015 give ±0.017: cannot confirm or refute it
+    assert verdict("0.014", "0.012", "2se", "0.015", "3", metric="test_accuracy_gap_lje").startswith("inconclusive")
+    # 10 runs with std 0.01 give ±0.0063 < 0.014: a verdict either way
+    assert verdict("0.014", "0.012", "2se", "0.01", "10", metric="test_accuracy_gap_lje").startswith("reproduced")
+    assert verdict("0.014", "-0.005", "2se", "0.01", "10", metric="test_accuracy_gap_lje").startswith("off by")
+    # an interval that excludes the paper's effect is "off", however wide it is
+    assert verdict("0.014", "-0.06", "2se", "0.04", "10", metric="test_accuracy_gap_lje").startswith("off by")
+
+
+def test_reference_curve_points_are_not_scorecard_rows(tmp_path):
+    table = _table(tmp_path, ["rps_lje,debugging_40pct,german-credit,xgboost,test_accuracy_lje,0.744,0.75,run"])
+    rows = build([table])
+    assert rows and not any(r["experiment"] == "debugging_curve" for r in rows)
+    assert any(r["experiment"] == "debugging_gap_40pct" and r["verdict"] == "not run" for r in rows)

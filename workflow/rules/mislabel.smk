@@ -46,6 +46,7 @@ rule mislabel_debug:
         run=r"\d+",
     input:
         train=rules.rps_train.output.npz,
+        model=rules.rps_train.output.model,
         scores=expand(f"{MISLABEL_RUN}/scores_{{scorer}}.npz", scorer=MISLABEL["scorers"], allow_missing=True),
     output:
         f"{MISLABEL_RUN}/debugging.csv",
@@ -56,23 +57,27 @@ rule mislabel_debug:
         settings=lambda w: rps.debug_flags(RPS, w.model),
     log:
         "results/logs/mislabel/{dataset}/{model}/run{run}/debug.log",
+    benchmark:
+        "results/benchmarks/mislabel/{dataset}/{model}/run{run}/debug.tsv"
     threads: 1
     resources:
         mem_mb=4000,
-        runtime=120,
+        runtime=lambda w: rps.debug_runtime(w.model),
     conda:
         "../../envs/torch.yaml"
     shell:
-        "{params.py} -m xairepro.rps_lje.debug --train {input.train} --scores {params.scores} --no-random "
-        "--model {wildcards.model} --run {wildcards.run} {params.settings} --out {output} > {log} 2>&1"
+        "{params.py} -m xairepro.rps_lje.debug --train {input.train} --model-file {input.model} "
+        "--scores {params.scores} --no-baselines --run {wildcards.run} {params.settings} --out {output} > {log} 2>&1"
 
 
 rule mislabel_summarize:
     wildcard_constraints:
         model="cnn|rnn|xgboost",
     input:
-        rps=expand("results/rps_lje/{{dataset}}/{{model}}/run{run}/debugging.csv", run=range(RPS["runs"])),
-        ours=expand("results/mislabel/{{dataset}}/{{model}}/run{run}/debugging.csv", run=range(RPS["runs"])),
+        rps=lambda w: expand("results/rps_lje/{dataset}/{model}/run{run}/debugging.csv", dataset=w.dataset,
+                             model=w.model, run=range(rps.runs(RPS, w.model))),
+        ours=lambda w: expand("results/mislabel/{dataset}/{model}/run{run}/debugging.csv", dataset=w.dataset,
+                              model=w.model, run=range(rps.runs(RPS, w.model))),
     output:
         curves="results/mislabel/{dataset}/{model}/debugging_curves.csv",
         figure=report("results/mislabel/{dataset}/{model}/debugging.png", caption="../report/mislabel/debugging.rst",

@@ -18,6 +18,7 @@ rule rps_train:
         glove=lambda w: dataset_dir("glove-6b-50d") if w.model == "rnn" else [],
     output:
         npz="results/rps_lje/{dataset}/{model}/run{run}/train.npz",
+        model="results/rps_lje/{dataset}/{model}/run{run}/model.pt",
         metrics="results/rps_lje/{dataset}/{model}/run{run}/train_metrics.json",
     params:
         py=PY["torch"],
@@ -37,7 +38,7 @@ rule rps_train:
     shell:
         "{params.py} -m xairepro.rps_lje.train --model {wildcards.model} --dataset {wildcards.dataset} "
         "--data-dir {input.data} {params.glove} --run {wildcards.run} --seed {params.seed} {params.flags} "
-        "--out {output.npz} --metrics {output.metrics} > {log} 2>&1"
+        "--out {output.npz} --model-out {output.model} --metrics {output.metrics} > {log} 2>&1"
 
 
 rule rps_explain:
@@ -77,6 +78,7 @@ rule rps_debug:
         run=r"\d+",
     input:
         train=rules.rps_train.output.npz,
+        model=rules.rps_train.output.model,
         weights=expand("results/rps_lje/{dataset}/{model}/run{run}/explain_{explainer}.npz", explainer=RPS_EXPLAINERS, allow_missing=True),
     output:
         "results/rps_lje/{dataset}/{model}/run{run}/debugging.csv",
@@ -91,21 +93,23 @@ rule rps_debug:
     threads: 1
     resources:
         mem_mb=4000,
-        runtime=120,
+        runtime=lambda w: rps.debug_runtime(w.model),
     conda:
         "../../envs/torch.yaml"
     shell:
-        "{params.py} -m xairepro.rps_lje.debug --train {input.train} --scores {params.scores} "
-        "--model {wildcards.model} --run {wildcards.run} {params.settings} --out {output} > {log} 2>&1"
+        "{params.py} -m xairepro.rps_lje.debug --train {input.train} --model-file {input.model} "
+        "--scores {params.scores} --run {wildcards.run} {params.settings} --out {output} > {log} 2>&1"
 
 
 rule rps_summarize:
     wildcard_constraints:
         model="cnn|rnn|xgboost",
     input:
-        expand("results/rps_lje/{{dataset}}/{{model}}/run{run}/debugging.csv", run=range(RPS["runs"])),
+        lambda w: expand("results/rps_lje/{dataset}/{model}/run{run}/debugging.csv", dataset=w.dataset,
+                         model=w.model, run=range(rps.runs(RPS, w.model))),
     output:
         curves="results/rps_lje/{dataset}/{model}/debugging_curves.csv",
+        vs_paper="results/rps_lje/{dataset}/{model}/curves_vs_paper.csv",
         figure=report("results/rps_lje/{dataset}/{model}/debugging.png", caption="../report/rps_lje/debugging.rst",
                       category="3. RPS-LJE", subcategory="{dataset}", labels={"model": "{model}", "artefact": "dataset debugging"}),
         table="results/rps_lje/{dataset}/{model}/debugging_40pct.csv",
@@ -121,19 +125,24 @@ rule rps_summarize:
         "../../envs/torch.yaml"
     shell:
         "{params.py} -m xairepro.rps_lje.summarize --debugging {input} --model {wildcards.model} "
-        "--dataset {wildcards.dataset} --curves {output.curves} --figure {output.figure} "
+        "--dataset {wildcards.dataset} --curves {output.curves} --vs-paper {output.vs_paper} --figure {output.figure} "
         "--table {output.table} > {log} 2>&1"
 
 
 rule rps_report:
     input:
         tables=[f"{rps.model_dir(RPS, m)}/debugging_40pct.csv" for m in RPS["models"]],
+        vs_paper=[f"{rps.model_dir(RPS, m)}/curves_vs_paper.csv" for m in RPS["models"]],
         timings=rps.timing_files(RPS),
+        debug_benchmarks=rps.debug_benchmark_files(RPS),
     output:
         table=report("results/rps_lje/debugging_40pct.csv", caption="../report/rps_lje/table.rst",
                      category="3. RPS-LJE", labels={"artefact": "40% checked table"}),
         times=report("results/rps_lje/explain_times.csv", caption="../report/rps_lje/times.rst",
                      category="3. RPS-LJE", labels={"artefact": "explanation time"}),
+        vs_paper=report("results/rps_lje/curves_vs_paper.csv", caption="../report/rps_lje/curves_vs_paper.rst",
+                        category="3. RPS-LJE", labels={"artefact": "whole curves vs the paper"}),
+        markdown="results/rps_lje/summary.md",
     params:
         py=PY["torch"],
     log:
@@ -145,5 +154,6 @@ rule rps_report:
     conda:
         "../../envs/torch.yaml"
     shell:
-        "{params.py} -m xairepro.rps_lje.report --tables {input.tables} --timings {input.timings} "
-        "--table {output.table} --times {output.times} > {log} 2>&1"
+        "{params.py} -m xairepro.rps_lje.report --tables {input.tables} --vs-paper {input.vs_paper} "
+        "--timings {input.timings} --debug-benchmarks {input.debug_benchmarks} --table {output.table} --times {output.times} "
+        "--curves-vs-paper {output.vs_paper} --markdown {output.markdown} > {log} 2>&1"

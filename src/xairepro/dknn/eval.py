@@ -6,7 +6,7 @@ temperature-scaled softmax, DkNN credibility) on the test set (paper sections 3-
 
 --metrics: accuracies (percent), ECE (15 bins), NLL, mean scores and the run's setting;
 --reliability: the bins of the three reliability diagrams; --comparison: ours next to the published
-numbers (columns paper,experiment,dataset,model,metric,published,ours,source).
+numbers (columns paper,experiment,dataset,model,metric,published,ours,ours_std,runs,source).
 """
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from xairepro.rps_lje.summarize import LABELS as RPS_LABELS, curves, plot
 from xairepro.rps_lje.train import STAND_IN
 
 LABELS = {**RPS_LABELS, "explaind": "ExPLAIND self-influence", "dknn": "DkNN neighbour disagreement"}
-ORDER = ["lje", "rps_l2", "if", "explaind", "dknn", "random"]
+ORDER = ["lje", "rps_l2", "if", "explaind", "dknn", "loss", "random"]
 CHECKPOINTS = (0.2, 0.4)  # in every checked_step the schema allows
 
 

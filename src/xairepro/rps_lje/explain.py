@@ -31,6 +31,8 @@ def parse_args(argv=None):
     p.add_argument("--gamma", type=float, default=1e-5, help="LJE ascent step γ")
     p.add_argument("--lmbda", type=float, default=0.003, help="RPS-l2 λ")
     p.add_argument("--epochs", type=int, default=3000, help="RPS-l2 most gradient-descent epochs")
+    p.add_argument("--rps-l2-solver", choices=("authors", "newton"), default="authors",
+                   help="RPS-l2: the authors' line search and stopping rule, or Newton (benchmark reference)")
     p.add_argument("--damping", type=float, default=1e-3, help="added to the Hessian diagonal (LJE, IF)")
     p.add_argument("--test-points", type=int, default=0, help="explain the first N test points (0 = all)")
     args = p.parse_args(argv)
@@ -63,7 +65,7 @@ def main(argv=None):
     data = np.load(args.train)
     phi_test = data["phi_test"][: args.test_points or None]
     explainer = make_explainer(args.explainer, gamma=args.gamma, lmbda=args.lmbda, epochs=args.epochs,
-                               damping=args.damping)
+                               damping=args.damping, solver=args.rps_l2_solver)
     start = time.perf_counter()
     explainer.fit(data["phi_train"], data["y_train"], data["weights"])
     importance = explainer.importance(phi_test)

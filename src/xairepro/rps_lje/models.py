@@ -72,13 +72,15 @@ class ResNet20(nn.Module):
 
 
 class BiLSTM(nn.Module):
-    """Bi-LSTM over frozen pretrained word vectors; h(x) = final hidden states of both directions."""
+    """Bi-LSTM over frozen pretrained word vectors; h(x) = the last layer's final hidden states of both
+    directions. The authors' IMDB model: 2 layers, hidden 256, dropout 0.5 between layers."""
 
-    def __init__(self, embeddings: np.ndarray, hidden: int):
+    def __init__(self, embeddings: np.ndarray, hidden: int, layers: int = 1, dropout: float = 0.0):
         super().__init__()
         self.embed = nn.Embedding.from_pretrained(torch.as_tensor(embeddings, dtype=torch.float32),
                                                   freeze=True, padding_idx=0)
-        self.lstm = nn.LSTM(embeddings.shape[1], hidden, batch_first=True, bidirectional=True)
+        self.lstm = nn.LSTM(embeddings.shape[1], hidden, num_layers=layers, batch_first=True, bidirectional=True,
+                            dropout=dropout if layers > 1 else 0.0)
         self.head = nn.Linear(2 * hidden, 1)
 
     def features(self, tokens):
@@ -86,10 +88,22 @@ class BiLSTM(nn.Module):
         packed = nn.utils.rnn.pack_padded_sequence(self.embed(tokens), lengths.cpu(), batch_first=True,
                                                    enforce_sorted=False)
         _, (h_n, _) = self.lstm(packed)
-        return torch.cat([h_n[0], h_n[1]], dim=1)
+        return torch.cat([h_n[-2], h_n[-1]], dim=1)
 
     def forward(self, tokens):
         return self.head(self.features(tokens)).squeeze(-1)
+
+
+def build_network(architecture: str, **kwargs) -> nn.Module:
+    """A network of the experiment by name (the debugging step rebuilds the trained one from this)."""
+    if architecture == "small_cnn":
+        return SmallCNN()
+    if architecture == "resnet20":
+        return ResNet20()
+    if architecture == "bilstm":
+        embeddings = np.zeros((kwargs["vocab_size"], kwargs["embed_dim"]), dtype=np.float32)  # loaded with the state
+        return BiLSTM(embeddings, kwargs["hidden"], kwargs.get("layers", 1), kwargs.get("dropout", 0.0))
+    raise ValueError(f"unknown architecture {architecture!r}; choose small_cnn, resnet20 or bilstm")
 
 
 def glove_vocabulary(texts: list[str], glove_dir: str | Path):
@@ -115,16 +129,18 @@ def encode(texts: list[str], vocab: dict[str, int], max_len: int) -> np.ndarray:
 
 
 def train_network(model: nn.Module, x: np.ndarray, y: np.ndarray, *, optimizer: str, lr: float, epochs: int,
-                  batch_size: int, seed: int) -> nn.Module:
-    """Minibatch training with the binary cross-entropy (SGD with momentum 0.9 or Adam)."""
+                  batch_size: int, seed: int, weight_decay: float = 0.0, progress: bool = True) -> nn.Module:
+    """Minibatch training with the binary cross-entropy (SGD with momentum 0.9 or Adam); the batch
+    order and dropout follow `seed`, so the same start, labels and seed give the same model."""
     torch.manual_seed(seed)
     device = next(model.parameters()).device  # the caller moves the model (GPU on a cluster)
-    opt = (torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9) if optimizer == "sgd"
-           else torch.optim.Adam(model.parameters(), lr=lr))
+    params = [p for p in model.parameters() if p.requires_grad]
+    opt = (torch.optim.SGD(params, lr=lr, momentum=0.9, weight_decay=weight_decay) if optimizer == "sgd"
+           else torch.optim.Adam(params, lr=lr, weight_decay=weight_decay))
     x, y = torch.as_tensor(x), torch.as_tensor(y, dtype=torch.float32)
     generator = torch.Generator().manual_seed(seed)
     model.train()
-    for _ in tqdm(range(epochs), desc="train epochs"):
+    for _ in tqdm(range(epochs), desc="train epochs", disable=not progress):
         for batch in torch.randperm(len(y), generator=generator).split(batch_size):
             opt.zero_grad()
             loss = nn.functional.binary_cross_entropy_with_logits(model(x[batch].to(device)), y[batch].to(device))
@@ -142,6 +158,15 @@ def network_features(model: nn.Module, x: np.ndarray, batch_size: int = 256) -> 
     return np.hstack([h, np.ones((len(h), 1))])
 
 
+@torch.no_grad()
+def network_accuracy(model: nn.Module, x: np.ndarray, y: np.ndarray, batch_size: int = 256) -> float:
+    """Test accuracy of the binary network (logit > 0 means label 1)."""
+    model.eval()
+    device = next(model.parameters()).device
+    logits = torch.cat([model(b.to(device)).cpu() for b in torch.as_tensor(x).split(batch_size)])
+    return float(((logits > 0).numpy() == np.asarray(y)).mean())
+
+
 def network_weights(model: nn.Module) -> np.ndarray:
     """Θ = [w, b] of the last linear unit."""
     return np.concatenate([model.head.weight.detach().cpu().double().numpy().ravel(),
@@ -155,14 +180,28 @@ def xgboost_base_margin(booster) -> float:
     return float(np.log(p / (1 - p)))
 
 
-def xgboost_features(booster, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(φ(x) (n, K+1), Θ (K+1,)) with Θ·φ(x) = the booster's margin (see the module docstring)."""
+XGBOOST_FEATURES = ("probability", "margin")
+
+
+def xgboost_features(booster, x: np.ndarray, kind: str = "margin") -> tuple[np.ndarray, np.ndarray]:
+    """(φ(x) (n, K+1), Θ (K+1,)): the booster as a "last layer" over its K trees, Θ = [1, …, 1, −(K−1)/2].
+
+    margin:      φ = [t_1+β, …, t_K+β, 2β]: Θ·φ(x) is exactly the booster's margin Σ_k t_k(x) + β.
+    probability: φ = [σ(β+t_1), …, σ(β+t_K), 1], the authors' features (echoyi/RPS_LJE
+                 models/Xgboost/train.py: one `predict_proba` per tree and a column of ones). Then
+                 Θ·φ = 1/2 + Σ_k (σ(β+t_k) − 1/2), which the explainers treat as the logit: for small
+                 tree outputs about 1/2 + margin/4, not the booster's margin.
+    """
     import xgboost as xgb
 
+    if kind not in XGBOOST_FEATURES:
+        raise ValueError(f"xgboost features must be one of {', '.join(XGBOOST_FEATURES)}, got {kind!r}")
     data = xgb.DMatrix(x)
     n_trees = booster.num_boosted_rounds()
-    per_tree = [booster.predict(data, output_margin=True, iteration_range=(k, k + 1)) for k in range(n_trees)]
+    per_tree = np.column_stack([booster.predict(data, output_margin=True, iteration_range=(k, k + 1))
+                                for k in range(n_trees)]).astype(np.float64)  # β + t_k(x)
     beta = xgboost_base_margin(booster)
-    phi = np.column_stack([*per_tree, np.full(len(x), 2 * beta)]).astype(np.float64)
     weights = np.concatenate([np.ones(n_trees), [-(n_trees - 1) / 2]])
-    return phi, weights
+    if kind == "probability":
+        return np.column_stack([1 / (1 + np.exp(-per_tree)), np.ones(len(x))]), weights
+    return np.column_stack([per_tree, np.full(len(x), 2 * beta)]), weights

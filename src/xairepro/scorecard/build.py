@@ -3,31 +3,48 @@
     python -m xairepro.scorecard.build OUT_CSV OUT_MD TABLE.csv [TABLE.csv ...]
 
 Each TABLE is a method's comparison CSV (columns paper, experiment, dataset, model, metric, published,
-ours, source). The scorecard has one row per number in src/xairepro/published_numbers.csv for the
-methods that ran, with our value where a table has it and a verdict: "reproduced" when
-|ours - published| <= tolerance, "off by X" otherwise, "not run" when no table has it. Rows of the
-tables with no published counterpart (stand-in datasets, numbers the papers do not give) follow with
-the verdict "no published value".
+ours, and optionally ours_std and runs, source). The scorecard has one row per number in
+src/xairepro/published_numbers.csv with a tolerance, for the methods that ran, with our value where a
+table has it and a verdict: "reproduced" when |ours - published| <= tolerance, "off by X" otherwise,
+"not run" when no table has it. A tolerance of "2se" or "2sd" is our seed spread (twice the standard
+error of our mean, or twice the run-to-run std where the paper's value is one run): the verdict says
+"one run" when there is no spread, and for a gap (an effect the paper claims, metric `*_gap_*`)
+"inconclusive" when our interval holds the paper's effect but is as wide as it. The tolerance leaves out the
+paper's own standard error (rarely published), so it leans towards "off". Rows of the tables with no published
+counterpart (stand-in datasets, numbers the papers do not give) follow with the verdict "no published
+value"; published reference points without a tolerance (whole curves) are not scorecard rows.
 """
 from __future__ import annotations
 
 import argparse
 import csv
+import math
 from pathlib import Path
 
 from xairepro.io import atomic_path, start_step, write_csv
 from xairepro.published import KEYS, rows as published_rows
 
-COLUMNS = [*KEYS, "published", "ours", "tolerance", "verdict", "source"]
+COLUMNS = [*KEYS, "published", "ours", "ours_std", "runs", "tolerance", "verdict", "source"]
+SPREAD_TOLERANCES = ("2se", "2sd")
 
 
-def verdict(published: str, ours: str, tolerance: str) -> str:
+def verdict(published: str, ours: str, tolerance: str, ours_std: str = "", runs: str = "", metric: str = "") -> str:
     if ours == "":
         return "not run"
     if published == "":
         return "no published value"
     off = float(ours) - float(published)
-    return "reproduced" if abs(off) <= float(tolerance) else f"off by {off:+.3g}"
+    if tolerance not in SPREAD_TOLERANCES:
+        return "reproduced" if abs(off) <= float(tolerance) else f"off by {off:+.3g}"
+    n = int(runs) if runs not in ("", None) else 1
+    if n < 2 or ours_std in ("", None) or math.isnan(float(ours_std)):
+        return f"one run, no spread: off by {off:+.3g}"
+    half = 2 * float(ours_std) / (math.sqrt(n) if tolerance == "2se" else 1)
+    if abs(off) > half:  # our interval excludes the paper's value: a verdict however wide it is
+        return f"off by {off:+.3g} (±{half:.2g})"
+    if "_gap_" in f"_{metric}" and half >= abs(float(published)):
+        return f"inconclusive: our ±{half:.2g} ≥ the paper's effect {float(published):+.3g}"
+    return f"reproduced (±{half:.2g})"
 
 
 def build(tables: list[Path]) -> list[dict]:
@@ -39,16 +56,19 @@ def build(tables: list[Path]) -> list[dict]:
     papers = {key[0] for key in ours}
     out = []
     for pub in published_rows():
-        if pub["paper"] not in papers:
+        if pub["paper"] not in papers or pub["tolerance"] == "":
             continue
         key = tuple(pub[k] for k in KEYS)
         mine = ours.pop(key, {})
+        spread = {"ours_std": mine.get("ours_std", ""), "runs": mine.get("runs", "")}
         out.append({**{k: pub[k] for k in KEYS}, "published": pub["published"], "ours": mine.get("ours", ""),
-                    "tolerance": pub["tolerance"],
-                    "verdict": verdict(pub["published"], mine.get("ours", ""), pub["tolerance"]),
+                    **spread, "tolerance": pub["tolerance"],
+                    "verdict": verdict(pub["published"], mine.get("ours", ""), pub["tolerance"], **spread,
+                                       metric=pub["metric"]),
                     "source": pub["source"]})
     for key, mine in ours.items():
-        out.append({**dict(zip(KEYS, key)), "published": "", "ours": mine["ours"], "tolerance": "",
+        out.append({**dict(zip(KEYS, key)), "published": "", "ours": mine["ours"],
+                    "ours_std": mine.get("ours_std", ""), "runs": mine.get("runs", ""), "tolerance": "",
                     "verdict": "no published value", "source": mine.get("source", "")})
     return out
 
@@ -60,11 +80,13 @@ def markdown(rows: list[dict]) -> str:
         ours = row["ours"]
         if ours:
             ours = f"{float(ours):.4g}"
+            if row.get("ours_std") not in ("", None) and not math.isnan(float(row["ours_std"])):
+                ours += f" ± {float(row['ours_std']):.2g} ({row['runs']} runs)"
         lines.append("| " + " | ".join([*(row[k] for k in head[:6]), ours, row["verdict"]]) + " |")
-    counts = {v: sum(r["verdict"] == v for r in rows) for v in ("reproduced", "not run", "no published value")}
-    off = sum(r["verdict"].startswith("off by") for r in rows)
-    summary = (f"{counts['reproduced']} reproduced, {off} off, {counts['not run']} not run, "
-               f"{counts['no published value']} without a published value")
+    count = lambda prefix: sum(r["verdict"].startswith(prefix) for r in rows)
+    summary = (f"{count('reproduced')} reproduced, {count('off by')} off, {count('inconclusive')} inconclusive, "
+               f"{count('one run')} from one run, {count('not run')} not run, "
+               f"{count('no published value')} without a published value")
     return summary + "\n\n" + "\n".join(lines) + "\n"
 
 
