@@ -1,0 +1,1 @@
+"""The configuration's documentation, generated from workflow/schemas (config/README.md)."""
