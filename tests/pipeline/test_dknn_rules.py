@@ -22,6 +22,7 @@ def test_dknn_rules_run_in_the_chainer_env_and_rerun_identically(snakemake, tmp_
     for model in TINY["dknn"]["models"]:
         metrics = json.loads(first[model])
         assert 0 <= metrics["accuracy_dknn"] <= 100 and 0 <= metrics["ece_dknn_credibility"] <= 100
+        assert 0 <= metrics["ece_dknn_vote_fraction"] <= 100
         assert metrics["n_indexed"] == 200 and metrics["n_calibration"] == 60 and metrics["k"] == 5
         log = (snakemake.workdir / f"results/logs/dknn/sst2/{model}/train.log").read_text()
         chainer_python = REPO / ".venvs" / "chainer" / "bin" / "python"

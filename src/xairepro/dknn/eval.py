@@ -1,11 +1,14 @@
-"""Accuracy with and without the DkNN, and the calibration of three confidence measures (softmax,
-temperature-scaled softmax, DkNN credibility) on the test set (paper sections 3-4).
+"""Accuracy with and without the DkNN, and the calibration of four confidence measures on the test set
+(paper sections 3-4): softmax, temperature-scaled softmax, DkNN credibility (the conformal p-value of
+the predicted label: for correct predictions it is roughly uniform by construction, so a large ECE is
+what it is, not a miscalibrated probability), and the DkNN vote fraction (the share of the k × layers
+neighbours that carry the predicted label: the score the authors' code reports by default).
 
     python -m xairepro.dknn.eval --activations A.npz --dknn dknn.pkl --calibration calibration.json \
         --args args.json --metrics metrics.json --reliability reliability.json --comparison comparison.csv
 
 --metrics: accuracies (percent), ECE (15 bins), NLL, mean scores and the run's setting;
---reliability: the bins of the three reliability diagrams; --comparison: ours next to the published
+--reliability: the bins of the four reliability diagrams; --comparison: ours next to the published
 numbers (columns paper,experiment,dataset,model,metric,published,ours,ours_std,runs,source).
 """
 from __future__ import annotations
@@ -14,6 +17,7 @@ import argparse
 import json
 import pickle
 
+import numpy as np
 
 from xairepro import published
 from xairepro.dknn import metrics
@@ -23,6 +27,12 @@ from xairepro.io import start_step, write_csv, write_json
 PAPER_VECTORS = "glove-840b-300d"
 
 
+def vote_fraction(dknn, out, n_layers: int) -> np.ndarray:
+    """Share of the k neighbours in every layer whose label is the DkNN's prediction."""
+    votes = dknn.k * n_layers - out.nonconformity[np.arange(len(out.prediction)), out.prediction]
+    return votes / (dknn.k * n_layers)
+
+
 def evaluate(dknn, layers, logits, labels, temperature: float, n_bins: int = 15) -> tuple[dict, dict]:
     """(metrics, reliability bins) of one labelled set."""
     out = dknn.predict(layers)
@@ -30,6 +40,7 @@ def evaluate(dknn, layers, logits, labels, temperature: float, n_bins: int = 15)
         "softmax": (metrics.softmax(logits).max(1), logits.argmax(1)),
         "temperature": (metrics.softmax(logits, temperature).max(1), logits.argmax(1)),
         "dknn_credibility": (out.credibility, out.prediction),
+        "dknn_vote_fraction": (vote_fraction(dknn, out, len(layers)), out.prediction),
     }
     bins = {name: metrics.reliability(conf, pred == labels, n_bins) for name, (conf, pred) in scores.items()}
     result = {
@@ -55,7 +66,7 @@ def comparison_rows(result: dict, args: dict, dataset: str, model: str) -> list[
     rows = []
     for experiment, metric in [("accuracy", "accuracy_softmax"), ("accuracy", "accuracy_dknn"),
                                ("calibration", "ece_softmax"), ("calibration", "ece_temperature"),
-                               ("calibration", "ece_dknn_credibility")]:
+                               ("calibration", "ece_dknn_credibility"), ("calibration", "ece_dknn_vote_fraction")]:
         row = published.lookup("dknn", experiment, dataset, model, metric)
         source = f"{row['source']}; {setting}" if row else f"no published value in reach; {setting}"
         rows.append({"paper": "dknn", "experiment": experiment, "dataset": dataset, "model": model,
@@ -85,9 +96,10 @@ def main(argv=None) -> None:
                   n_calibration=len(dknn.calibration), n_indexed=len(dknn.train_labels),
                   temperature=calibration["temperature"], epochs=args["epochs"],
                   word_vectors=a.word_vectors_name or None)
-    log.info("%s/%s: accuracy %.2f%% -> DkNN %.2f%%; ECE softmax %.2f, temperature %.2f, DkNN credibility %.2f",
-             args["dataset"], args["model"], result["accuracy_softmax"], result["accuracy_dknn"],
-             result["ece_softmax"], result["ece_temperature"], result["ece_dknn_credibility"])
+    log.info("%s/%s: accuracy %.2f%% -> DkNN %.2f%%; ECE softmax %.2f, temperature %.2f, DkNN credibility %.2f, "
+             "vote fraction %.2f", args["dataset"], args["model"], result["accuracy_softmax"], result["accuracy_dknn"],
+             result["ece_softmax"], result["ece_temperature"], result["ece_dknn_credibility"],
+             result["ece_dknn_vote_fraction"])
     write_json(a.metrics, result)
     write_json(a.reliability, bins)
     write_csv(a.comparison, comparison_rows(result, args, args["dataset"], args["model"]), published.COMPARISON_COLUMNS)

@@ -1,5 +1,5 @@
-"""Reliability diagrams of the softmax, temperature-scaled softmax and DkNN credibility (paper
-section 4), from eval.py's reliability.json. Runs in the torch environment (matplotlib).
+"""Reliability diagrams of the softmax, temperature-scaled softmax, DkNN credibility and DkNN vote
+fraction (paper section 4), from eval.py's reliability.json. Runs in the torch environment (matplotlib).
 
     python -m xairepro.dknn.plot --reliability reliability.json --title "sst2 / cnn" --out reliability.png
 """
@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 from xairepro.io import atomic_path, start_step  # noqa: E402
 
 PANELS = (("softmax", "softmax confidence"), ("temperature", "temperature-scaled softmax"),
-          ("dknn_credibility", "DkNN credibility"))
+          ("dknn_credibility", "DkNN credibility (a p-value)"), ("dknn_vote_fraction", "DkNN vote fraction"))
 
 
 def main(argv=None) -> None:
@@ -30,7 +30,7 @@ def main(argv=None) -> None:
     missing = [k for k, _ in PANELS if k not in bins]
     if missing:
         raise ValueError(f"{a.reliability} lacks {', '.join(missing)}: make it with xairepro.dknn.eval")
-    fig, axes = plt.subplots(1, 3, figsize=(12, 4), sharey=True)
+    fig, axes = plt.subplots(1, len(PANELS), figsize=(4 * len(PANELS), 4), sharey=True)
     for ax, (key, name) in zip(axes, PANELS):
         b = bins[key]
         edges, width = b["edges"], b["edges"][1] - b["edges"][0]
