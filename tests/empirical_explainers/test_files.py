@@ -86,3 +86,18 @@ def test_bad_sizes_splits_and_mismatched_files_are_named(repo):
     with pytest.raises(ValueError, match="different lengths"):
         mean_squared_error([[0.0, 1.0]], [[0.0]])
     assert mean_squared_error([[0.0, 1.0], [2.0]], [[0.0, 0.0], [0.0]]) == pytest.approx((0.5 + 4.0) / 2)
+
+
+def test_lookup_baseline_is_the_mean_training_attribution_per_token_and_predicted_class():
+    from xairepro.empirical_explainers.evaluate import lookup_baseline, lookup_table, mean_squared_error
+
+    train = [{"input_ids": [1, 5, 2], "attributions": [0.0, 0.4, 0.0], "prediction": 1},
+             {"input_ids": [1, 5, 2], "attributions": [0.0, 0.2, 0.0], "prediction": 1},
+             {"input_ids": [1, 5, 2], "attributions": [0.0, -0.6, 0.0], "prediction": 0}]
+    test = [{"input_ids": [1, 5, 9, 2], "attributions": [0.0, 0.3, 0.1, 0.0], "prediction": 1}]
+    predicted = lookup_baseline(lookup_table(train), test)
+    # token 5 in class 1: (0.4 + 0.2)/2; unseen token 9: class 1's mean over its 6 training tokens, 0.1
+    assert predicted == [[0.0, pytest.approx(0.3), pytest.approx(0.1), 0.0]]
+    assert mean_squared_error(predicted, [r["attributions"] for r in test]) == pytest.approx(0.0)
+    # the class matters: as class 0, token 5 gets the class-0 mean
+    assert lookup_baseline(lookup_table(train), [dict(test[0], prediction=0)])[0][1] == pytest.approx(-0.6)

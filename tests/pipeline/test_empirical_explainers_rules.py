@@ -3,6 +3,7 @@ promised content, and a rerun of the EE and the evaluation gives byte-identical 
 import csv
 import json
 
+import pytest
 import yaml
 
 RUN = "results/empirical_explainers/sst2/lig-3"
@@ -39,7 +40,11 @@ def test_default_pipeline_rules_on_a_tiny_config(snakemake, tmp_path):
     assert metrics["test_instances"] == 6 and metrics["convergence_instances"] == 4
     assert metrics["mse_ee_vs_target"] > 0 and set(metrics["convergence_mse"]) == {"1", "2"}
     table = list(csv.DictReader((work / f"{RUN}/evaluation/comparison.csv").open()))
-    assert [r["metric"] for r in table] == ["mse", "weighted_f1"]
+    assert [r["metric"] for r in table] == ["mse", "mse_baseline_zeros", "mse_baseline_token_class_lookup",
+                                            "weighted_f1"]
+    assert table[-1]["experiment"] == "downstream_f1_test"  # our F1 is the test split's, not the paper's validation
+    # the zeros baseline is the mean squared target attribution: positive, and what the EE has to beat
+    assert float(table[1]["ours"]) > 0 and metrics["mse_baseline_zeros"] == pytest.approx(float(table[1]["ours"]), abs=1e-6)
     assert "paper: roberta-base" in table[0]["model"]  # the substitution is named
     assert (work / f"{RUN}/evaluation/convergence.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     page = (work / f"{RUN}/heatmaps.html").read_text()

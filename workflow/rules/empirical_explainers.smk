@@ -141,6 +141,7 @@ rule ee_explain:
 rule ee_evaluate:
     input:
         target=lambda wildcards: ee_pipeline.shards(EE, wildcards.dataset, wildcards.explainer, "test"),
+        train_target=lambda wildcards: ee_pipeline.shards(EE, wildcards.dataset, wildcards.explainer, "train"),
         ee=rules.ee_explain.output,
         downstream=rules.ee_train_downstream.output.model,
     output:
@@ -170,7 +171,8 @@ rule ee_evaluate:
     conda:
         "../../envs/torch.yaml"
     shell:
-        "{params.py} -m xairepro.empirical_explainers.evaluate --target {input.target} --ee {input.ee} "
+        "{params.py} -m xairepro.empirical_explainers.evaluate --target {input.target} "
+        "--train-target {input.train_target} --ee {input.ee} "
         "--downstream {input.downstream} --explainer {wildcards.explainer} --dataset {wildcards.dataset} "
         "--model {params.s[model]} --paper-dataset {params.s[paper_dataset]} --paper-model {params.s[paper_model]} "
         "--budgets {params.budgets} --convergence-instances {params.instances} --seed {params.seed} "

@@ -1,5 +1,7 @@
-"""Step 5: evaluate. MSE between the EE's and the target explainer's attributions on the test split;
-weighted F1 of the downstream predictions stored in the target explanations; the convergence curve:
+"""Step 5: evaluate. MSE between the EE's and the target explainer's attributions on the test split,
+next to two trivial baselines: all zeros, and a lookup table of the mean training attribution of each
+(token, predicted class) (from the target explanations the EE was trained on); weighted F1 of the
+downstream predictions on the test split; the convergence curve:
 the target explainer rerun with smaller budgets (1, 2, 5, ... steps/samples) against its full-budget
 maps, with the EE's MSE as the line to beat (paper, Sec. "convergence"). Writes metrics.json,
 convergence.csv, convergence.png and the comparison table with the paper (comparison.csv).
@@ -31,6 +33,26 @@ def mean_squared_error(predicted: list[list[float]], target: list[list[float]]) 
     return float(np.mean(errors))
 
 
+def lookup_table(rows) -> tuple[dict, dict]:
+    """Mean target attribution per (token id, predicted class), and per predicted class (for unseen tokens)."""
+    sums, counts, class_sums, class_counts = {}, {}, {}, {}
+    for r in rows:
+        for token, value in zip(r["input_ids"], r["attributions"]):
+            key = (token, r["prediction"])
+            sums[key] = sums.get(key, 0.0) + value
+            counts[key] = counts.get(key, 0) + 1
+            class_sums[r["prediction"]] = class_sums.get(r["prediction"], 0.0) + value
+            class_counts[r["prediction"]] = class_counts.get(r["prediction"], 0) + 1
+    return ({k: sums[k] / counts[k] for k in sums}, {c: class_sums[c] / class_counts[c] for c in class_sums})
+
+
+def lookup_baseline(table: tuple[dict, dict], rows) -> list[list[float]]:
+    """The lookup table's attributions for `rows` (the prediction is known: it is what is explained)."""
+    per_token, per_class = table
+    return [[per_token.get((t, r["prediction"]), per_class.get(r["prediction"], 0.0)) for t in r["input_ids"]]
+            for r in rows]
+
+
 def convergence_curve(spec: str, model, tokenizer, rows, budgets, seed: int) -> dict[int, float]:
     """MSE of the target explainer with each smaller budget against the full-budget maps in `rows`.
     SVS uses other permutations than the full run (another seed), so a small budget is not a prefix of it."""
@@ -49,7 +71,7 @@ def convergence_curve(spec: str, model, tokenizer, rows, budgets, seed: int) -> 
     return curve
 
 
-def plot(path, curve: dict[int, float], ee_mse: float, title: str) -> None:
+def plot(path, curve: dict[int, float], ee_mse: float, title: str, baselines: dict[str, float]) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -58,6 +80,8 @@ def plot(path, curve: dict[int, float], ee_mse: float, title: str) -> None:
     fig, ax = plt.subplots(figsize=(5, 3.5))
     ax.plot(list(curve), list(curve.values()), "o-", label="target explainer, fewer steps/samples")
     ax.axhline(ee_mse, color="tab:red", linestyle="--", label="Empirical Explainer (one forward pass)")
+    for (name, mse), colour in zip(baselines.items(), ("tab:grey", "tab:olive")):
+        ax.axhline(mse, color=colour, linestyle=":", label=f"baseline: {name}")
     ax.set_xlabel("steps / samples")
     ax.set_ylabel("MSE vs full-budget target")
     ax.set_yscale("log")
@@ -74,17 +98,20 @@ def named(ours: str, paper: str) -> str:
     return ours if ours == paper else f"{ours} (paper: {paper})"
 
 
-def comparison(dataset, model, paper_dataset, paper_model, spec, ee_mse, f1) -> list[dict]:
+def comparison(dataset, model, paper_dataset, paper_model, spec, ee_mse, f1, baselines: dict[str, float]) -> list[dict]:
     rows = []
     for experiment, metric, ours, note in (
             (f"ee_mse_test_{spec}", "mse", ee_mse, "ours: test split"),
-            ("downstream_f1_validation", "weighted_f1", f1, "ours: test split")):
+            *((f"ee_mse_test_{spec}", f"mse_baseline_{name}", mse, "ours: test split, trivial baseline")
+              for name, mse in baselines.items()),
+            ("downstream_f1_test", "weighted_f1", f1, "ours: test split (the repo's published F1 is validation)")):
         published = lookup("empirical_explainers", experiment, paper_dataset, paper_model, metric)
         rows.append({"paper": "empirical_explainers", "experiment": experiment, "dataset": named(dataset, paper_dataset),
                      "model": named(model, paper_model), "metric": metric,
                      "published": published["published"] if published else "", "ours": round(ours, 6),
                      "source": f"{published['source']}; {note}" if published else
-                     "not found (the paper's table could not be read; shared/papers/published_numbers.md 3d)"})
+                     f"{note}; no published value (the paper's table could not be read; "
+                     "shared/papers/published_numbers.md 3d)"})
     return rows
 
 
@@ -92,6 +119,8 @@ def main(argv=None):
     log = start_step(__name__)
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--target", nargs="+", required=True, help="target explanation shards of the test split, in order")
+    p.add_argument("--train-target", nargs="+", required=True,
+                   help="target explanation shards of the training split (the lookup baseline's table)")
     p.add_argument("--ee", required=True, help="EE explanations of the test split")
     p.add_argument("--downstream", required=True, help="downstream model folder (reruns the target explainer)")
     p.add_argument("--explainer", required=True, help="the target explainer, e.g. lig-25")
@@ -115,7 +144,11 @@ def main(argv=None):
     target, ee = read_jsonl(*a.target), read_jsonl(a.ee)
     if [r["input_ids"] for r in target] != [r["input_ids"] for r in ee]:
         raise ValueError(f"{a.ee} does not explain the inputs of the target files, in their order: rerun ee_explain")
-    ee_mse = mean_squared_error([r["attributions"] for r in ee], [r["attributions"] for r in target])
+    truth_maps = [r["attributions"] for r in target]
+    ee_mse = mean_squared_error([r["attributions"] for r in ee], truth_maps)
+    baselines = {"zeros": mean_squared_error([[0.0] * len(m) for m in truth_maps], truth_maps),
+                 "token_class_lookup": mean_squared_error(lookup_baseline(lookup_table(read_jsonl(*a.train_target)),
+                                                                          target), truth_maps)}
     truth, predictions = [r["label"] for r in target], [r["prediction"] for r in target]
     f1 = float(f1_score(truth, predictions, average="weighted"))
     model = AutoModelForSequenceClassification.from_pretrained(a.downstream).eval()
@@ -127,6 +160,7 @@ def main(argv=None):
     metrics = {"dataset": a.dataset, "model": a.model, "explainer": a.explainer,
                "paper_setup": {"dataset": a.paper_dataset, "model": a.paper_model},
                "test_instances": len(target), "mse_ee_vs_target": round(ee_mse, 8),
+               **{f"mse_baseline_{name}": round(mse, 8) for name, mse in baselines.items()},
                "weighted_f1": round(f1, 6), "accuracy": round(float(np.mean(np.array(truth) == predictions)), 6),
                "convergence_instances": len(subset), "mse_ee_on_convergence_instances": round(ee_on_subset, 8),
                "convergence_mse": {str(b): round(m, 8) for b, m in curve.items()},
@@ -136,9 +170,12 @@ def main(argv=None):
     write_csv(f"{a.outdir}/convergence.csv",
               [{"budget": b, "mse_target_vs_full": round(m, 8), "mse_ee": round(ee_on_subset, 8)} for b, m in curve.items()])
     write_csv(f"{a.outdir}/comparison.csv",
-              comparison(a.dataset, a.model, a.paper_dataset, a.paper_model, a.explainer, ee_mse, f1), COMPARISON_COLUMNS)
+              comparison(a.dataset, a.model, a.paper_dataset, a.paper_model, a.explainer, ee_mse, f1, baselines),
+              COMPARISON_COLUMNS)
+    subset_baselines = {"zeros": mean_squared_error([[0.0] * len(r["attributions"]) for r in subset],
+                                                    [r["attributions"] for r in subset])}
     plot(f"{a.outdir}/convergence.png", curve, ee_on_subset,
-         f"{named(a.dataset, a.paper_dataset)}, {a.explainer}: {len(subset)} test instances")
+         f"{named(a.dataset, a.paper_dataset)}, {a.explainer}: {len(subset)} test instances", subset_baselines)
 
 
 if __name__ == "__main__":
