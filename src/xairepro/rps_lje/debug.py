@@ -1,8 +1,8 @@
 """Step 3: dataset debugging for one run. Rank training points by each explainer's cached
 self-importance and by two baselines (a seeded random order, and the flipped model's own training loss
 on each label, highest first: the trivial detector every explainer should beat; the mislabel
-benchmark adds its own scorers' files), "check" the top fraction, fix the flipped labels found there, retrain, and record test accuracy and
-the fraction of flips found.
+benchmark adds its own scorers' files), "check" the top fraction, fix the flipped labels found there,
+retrain, and record test accuracy and the fraction of flips found.
 
 Flips found are recorded at every checkpoint 0, step, ..., 1. Retraining (src/xairepro/rps_lje/retrain.py,
 the whole model as the authors do by default) runs at the checkpoints up to --retrain-max and at 1

@@ -33,7 +33,7 @@ def parse_args(argv=None):
     p.add_argument("--epochs", type=int, default=3000, help="RPS-l2 most gradient-descent epochs")
     p.add_argument("--rps-l2-solver", choices=("authors", "newton"), default="authors",
                    help="RPS-l2: the authors' line search and stopping rule, or Newton (benchmark reference)")
-    p.add_argument("--damping", type=float, default=1e-3, help="added to the Hessian diagonal (LJE, IF)")
+    p.add_argument("--damping", type=float, default=1e-3, help="relative Hessian damping (LJE, IF): damping x mean diagonal is added to the diagonal")
     p.add_argument("--test-points", type=int, default=0, help="explain the first N test points (0 = all)")
     args = p.parse_args(argv)
     if args.explainer not in EXPLAINERS:

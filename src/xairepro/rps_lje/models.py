@@ -94,6 +94,11 @@ class BiLSTM(nn.Module):
         return self.head(self.features(tokens)).squeeze(-1)
 
 
+def default_device() -> str:
+    """CUDA when the job has a GPU (a cluster), else the CPU (the default config)."""
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 def build_network(architecture: str, **kwargs) -> nn.Module:
     """A network of the experiment by name (the debugging step rebuilds the trained one from this)."""
     if architecture == "small_cnn":

@@ -1,6 +1,6 @@
 """Step 5: the combined 40%-checked table and whole-curve comparison of all models, and the
-explanation time of each explainer (mean over runs, from the explain step's timing files; timings
-stay out of metrics files).
+explanation time of each explainer (median and range over runs, from the explain step's timing
+files; timings stay out of metrics files), and the README block of all of it (--markdown).
 
     python -m xairepro.rps_lje.report --tables cnn/debugging_40pct.csv ... --vs-paper cnn/curves_vs_paper.csv ... \
         --timings run0/explain_lje.timing.json ... --table results/rps_lje/debugging_40pct.csv \

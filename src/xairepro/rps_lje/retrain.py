@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from .models import build_network, network_accuracy, train_network
+from .models import build_network, default_device, network_accuracy, train_network
 
 STARTS = ("base", "fresh", "flipped", "last_layer")
 
@@ -64,7 +64,7 @@ def _network(spec: dict, state: dict | None, seed: int) -> torch.nn.Module:
         model.load_state_dict({k: v for k, v in spec["base_state"].items() if k.startswith("embed.")}, strict=False)
     else:
         model.load_state_dict(state)
-    return model.to("cuda" if torch.cuda.is_available() else "cpu")
+    return model.to(default_device())
 
 
 def retrain_accuracy(spec: dict, data, labels: np.ndarray, retrain: Retrain) -> float:

@@ -24,8 +24,8 @@ import torch
 from xairepro.io import atomic_path, start_step, write_json
 
 from . import data as D
-from .models import (XGBOOST_FEATURES, build_network, encode, glove_vocabulary, network_features, network_weights,
-                     train_network, xgboost_features)
+from .models import (XGBOOST_FEATURES, build_network, default_device, encode, glove_vocabulary, network_features,
+                     network_weights, train_network, xgboost_features)
 
 MODELS = ("cnn", "rnn", "xgboost")
 DATASETS = {"cnn": ("digits", "cifar-10"), "rnn": ("sst2", "imdb"), "xgboost": ("german-credit",)}
@@ -139,7 +139,7 @@ def train_network_model(args, seed):
     if architecture == "bilstm":
         model.embed.weight.data.copy_(torch.as_tensor(embeddings))
     y_noisy, flipped = D.flip_labels(y_train, args.flip_fraction, seed)
-    model.to("cuda" if torch.cuda.is_available() else "cpu")  # CPU in the default config; GPU on a cluster
+    model.to(default_device())
     base_state = {k: v.detach().cpu().clone() for k, v in model.state_dict().items()}
     training = dict(optimizer=optimizer, lr=args.lr, epochs=args.epochs, batch_size=args.batch_size,
                     weight_decay=args.weight_decay)

@@ -32,7 +32,8 @@ def debug_flags(rps: dict, model: str) -> str:
 
 def debug_runtime(model: str) -> int:
     """SLURM minutes of one debugging job: XGBoost refits take seconds; a network is trained again
-    per checkpoint and order (about 33 trainings of 30 epochs per run at paper scale, README)."""
+    per checkpoint and order (paper scale: 42 CNN trainings per run, 127 Bi-LSTM ones with 3 repeats;
+    README)."""
     return 120 if model == "xgboost" else 2880
 
 
