@@ -14,11 +14,14 @@ run: envs
 	.venvs/torch/bin/snakemake --cores $(CORES)
 	.venvs/torch/bin/snakemake --report results/report.html
 
-# After `make run`: write results/scorecard.md into the README's results section.
+# After `make run`: write results/scorecard.md and the method blocks into the README. Blocks of runs made
+# apart (the paper-config German credit run, the benchmarks with --markdown) go in when their file exists.
 readme-results:
 	.venvs/torch/bin/python -m xairepro.scorecard.readme results/scorecard.md README.md \
 		--block rps_lje=results/rps_lje/summary.md --block mislabel=results/mislabel/summary.md \
-		$(if $(wildcard runs/paper/results/rps_lje/summary.md),--block rps_lje_paper=runs/paper/results/rps_lje/summary.md)
+		$(if $(wildcard runs/paper/results/rps_lje/summary.md),--block rps_lje_paper=runs/paper/results/rps_lje/summary.md) \
+		$(if $(wildcard results/benchmarks/rps_lje_explain_time.md),--block rps_lje_speed=results/benchmarks/rps_lje_explain_time.md) \
+		$(if $(wildcard results/benchmarks/rps_lje_imdb_epoch.md),--block rps_lje_imdb=results/benchmarks/rps_lje_imdb_epoch.md)
 
 test: envs system-packages
 	bash scripts/run_tests.sh

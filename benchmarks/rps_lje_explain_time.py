@@ -8,7 +8,10 @@ For every trained model given (each run's train.npz), in one process and on the 
 Each time is the best of 3 repeats of fit + importance (all test points) + self-importance; the table
 gives the median and the range over runs, and the RPS-l2 epochs. Ratios are within this one run.
 
-    .venvs/torch/bin/python benchmarks/rps_lje_explain_time.py results/rps_lje/*/*/run*/train.npz
+    .venvs/torch/bin/python benchmarks/rps_lje_explain_time.py results/rps_lje/*/*/run*/train.npz \
+        --markdown results/benchmarks/rps_lje_explain_time.md
+
+--markdown also writes the table as a Markdown code block, which `make readme-results` puts in the README.
 """
 import argparse
 import time
@@ -18,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from xairepro.io import atomic_path
 from xairepro.rps_lje.explainers import RPSL2, RPSLJE, InfluenceFunction
 
 METHODS = {
@@ -26,6 +30,11 @@ METHODS = {
     "RPS-l2 (Newton)": lambda: RPSL2(lmbda=0.003, solver="newton"),
     "IF": lambda: InfluenceFunction(damping=1e-3),
 }
+
+
+def write_code_block(path, lines):
+    with atomic_path(path) as tmp:
+        tmp.write_text("```\n" + "\n".join(lines) + "\n```\n")
 
 
 def best_time(make, data, repeats=3):
@@ -42,13 +51,14 @@ def best_time(make, data, repeats=3):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("train", nargs="+", help="train.npz files of the rps_train step (one per run)")
+    p.add_argument("--markdown", help="also write the table here, for the README")
     args = p.parse_args()
     torch.set_num_threads(1)
     by_task = defaultdict(list)
     for path in args.train:
         by_task[Path(path).parents[1].relative_to(Path(path).parents[3]).as_posix()].append(path)
-    print(f"{'task':<24}{'method':<24}{'runs':>5}{'median s':>11}{'min s':>10}{'max s':>10}{'epochs':>14}"
-          f"{'x LJE':>8}")
+    lines = [f"{'task':<24}{'method':<24}{'runs':>5}{'median s':>11}{'min s':>10}{'max s':>10}{'epochs':>14}"
+             f"{'x LJE':>8}"]
     for task, paths in by_task.items():
         times, epochs = defaultdict(list), defaultdict(list)
         for path in paths:
@@ -62,8 +72,11 @@ def main():
             t = np.array(times[name])
             e = [x for x in epochs[name] if x != ""]
             span = f"{min(e)}-{max(e)}" if e else ""
-            print(f"{task:<24}{name:<24}{len(t):>5}{np.median(t):>11.4f}{t.min():>10.4f}{t.max():>10.4f}"
-                  f"{span:>14}{np.median(t) / lje:>8.1f}")
+            lines.append(f"{task:<24}{name:<24}{len(t):>5}{np.median(t):>11.4f}{t.min():>10.4f}{t.max():>10.4f}"
+                         f"{span:>14}{np.median(t) / lje:>8.1f}")
+    print("\n".join(lines))
+    if args.markdown:
+        write_code_block(args.markdown, lines)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,10 @@ offline; the authors use 100d) and reviews are cut at --max-len tokens (the auth
 Times --batches minibatches of real IMDB reviews (data/imdb, from `snakemake data/imdb`) and scales to
 one epoch; prints the estimate for the paper's debugging experiment.
 
-    .venvs/torch/bin/python benchmarks/rps_lje_imdb_epoch.py data/imdb data/glove-6b-50d
+    .venvs/torch/bin/python benchmarks/rps_lje_imdb_epoch.py data/imdb data/glove-6b-50d \
+        --markdown results/benchmarks/rps_lje_imdb_epoch.md
+
+--markdown also writes the output as a Markdown code block, which `make readme-results` puts in the README.
 """
 import argparse
 import time
@@ -14,6 +17,7 @@ import time
 import numpy as np
 import torch
 
+from rps_lje_explain_time import write_code_block
 from xairepro.rps_lje.data import load_imdb
 from xairepro.rps_lje.models import build_network, encode, glove_vocabulary
 
@@ -26,14 +30,15 @@ def main():
     p.add_argument("--max-len", type=int, default=400)
     p.add_argument("--batches", type=int, default=20)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--markdown", help="also write the output here, for the README")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     texts, y, _, _ = load_imdb(args.imdb, args.train_size, 1, seed=0)
     vocab, embeddings = glove_vocabulary(texts, args.glove)
     x = encode(texts, vocab, args.max_len)
     lengths = (x != 0).sum(1)
-    print(f"{len(texts)} reviews, median {np.median(lengths):.0f} tokens after the cut at {args.max_len} "
-          f"({np.mean(lengths == args.max_len):.0%} cut)")
+    lines = [f"{len(texts)} reviews, median {np.median(lengths):.0f} tokens after the cut at {args.max_len} "
+             f"({np.mean(lengths == args.max_len):.0%} cut)"]
     torch.manual_seed(0)
     model = build_network("bilstm", vocab_size=len(embeddings), embed_dim=embeddings.shape[1], hidden=256,
                           layers=2, dropout=0.5)
@@ -54,10 +59,13 @@ def main():
     # checkpoints x 5 orders (LJE, RPS-l2, IF, loss, random) plus 0% and 100% (shared): (8*5+2)*3 = 126
     trainings = 1 + (8 * 5 + 2) * 3
     hours = trainings * 20 * epoch / 3600
-    print(f"{per_batch:.2f} s per batch of 64 on {args.threads} threads -> {epoch / 60:.1f} min per epoch "
-          f"({len(order)} batches)")
-    print(f"paper debugging experiment: {trainings} trainings x 20 epochs per run = {hours:.0f} h per run, "
-          f"{10 * hours:.0f} h for 10 runs on this machine")
+    lines += [f"{per_batch:.2f} s per batch of 64 on {args.threads} threads -> {epoch / 60:.1f} min per epoch "
+              f"({len(order)} batches)",
+              f"paper debugging experiment: {trainings} trainings x 20 epochs per run = {hours:.0f} h per run, "
+              f"{10 * hours:.0f} h for 10 runs on this machine"]
+    print("\n".join(lines))
+    if args.markdown:
+        write_code_block(args.markdown, lines)
 
 
 if __name__ == "__main__":
