@@ -5,10 +5,10 @@ ENVS := torch tf chainer
 CORES ?= 2
 
 .PHONY: envs run readme-results test system-packages clean-envs
-envs: $(foreach e,$(ENVS),.venvs/$(e)/.installed)
-
-.venvs/%/.installed: envs/%.txt pyproject.toml scripts/setup_env.sh
-	bash scripts/setup_env.sh $*
+# Each venv is rebuilt when its stamp says it was built for other pins, another pyproject.toml or setup
+# script, another python3 or another location of the checkout (a moved checkout), or when it no longer runs.
+envs:
+	@for e in $(ENVS); do bash scripts/setup_env.sh --if-stale $$e || exit 1; done
 
 run: envs
 	.venvs/torch/bin/snakemake --cores $(CORES)

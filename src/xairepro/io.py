@@ -78,3 +78,63 @@ def write_csv(path: str | os.PathLike, rows: list[dict], columns: list[str] | No
         writer = csv.DictWriter(f, fieldnames=columns, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
+
+
+def _stat_fingerprint(path: Path) -> list:
+    """Size and mtime of a file, or of every file under a folder: a rerun of the step that made an input
+    changes them."""
+    files = sorted(p for p in ([path] if path.is_file() else path.rglob("*")) if p.is_file())
+    return [[p.as_posix(), p.stat().st_size, p.stat().st_mtime_ns] for p in files]
+
+
+class Resumable:
+    """A long step's finished items, kept one JSON line each in `<out>.partial.jsonl` as they finish, so a
+    killed job started again with the same arguments and inputs redoes only the unfinished items. The
+    first line fingerprints the arguments and the inputs' sizes and mtimes; a file left by other
+    arguments or inputs is discarded. `finish()` deletes it once the real output has been written.
+
+        done = Resumable(args.out, vars(args), inputs=[args.history])
+        for key, item in work:
+            row = done.get(key)
+            if row is None:
+                row = done.add(key, compute(item))
+    """
+
+    def __init__(self, out: str | os.PathLike, arguments: dict, inputs=(), log: logging.Logger | None = None):
+        self.path = Path(f"{out}.partial.jsonl")
+        identity = {"arguments": {k: str(v) for k, v in sorted(arguments.items())},
+                    "inputs": [_stat_fingerprint(Path(p)) for p in inputs]}
+        self.fingerprint = json.dumps(identity, sort_keys=True)
+        self.rows: dict[str, object] = {}
+        if self.path.exists():
+            lines = self.path.read_text().splitlines()
+            if lines and lines[0] == self.fingerprint:
+                for line in lines[1:]:
+                    try:
+                        entry = json.loads(line)
+                    except json.JSONDecodeError:  # the line being written when the job was killed
+                        break
+                    self.rows[entry["key"]] = entry["row"]
+            elif log:
+                log.info("discarding %s: it was left by other arguments or inputs", self.path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with open(self.path, "w") as f:  # rewrite: drops a torn last line and a stale file
+            f.write(self.fingerprint + "\n")
+            f.writelines(json.dumps({"key": k, "row": r}) + "\n" for k, r in self.rows.items())
+        if self.rows and log:
+            log.info("resuming: %d finished items from %s", len(self.rows), self.path)
+
+    def get(self, key: str):
+        return self.rows.get(key)
+
+    def add(self, key: str, row):
+        """Record a finished item (flushed to disk before returning) and give the row back."""
+        with open(self.path, "a") as f:
+            f.write(json.dumps({"key": key, "row": row}) + "\n")  # key order kept: it is the columns
+            f.flush()
+            os.fsync(f.fileno())
+        self.rows[key] = row
+        return row
+
+    def finish(self) -> None:
+        self.path.unlink(missing_ok=True)

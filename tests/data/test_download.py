@@ -113,3 +113,34 @@ def test_downloaded_folder_has_the_mode_of_a_plain_mkdir(repo, tmp_path):
     umask = os.umask(0)
     os.umask(umask)
     assert stat.S_IMODE(out.stat().st_mode) == 0o777 & ~umask  # not mkdtemp's 0700
+
+
+def test_download_progress_is_logged_without_a_terminal(caplog):
+    """pooch's progress interface, as a log: every 5 % of the size, then a closing line (a cluster job or
+    `> log` has no terminal for a progress bar)."""
+    import logging
+
+    from xairepro.data.download import LoggedProgress
+
+    progress = LoggedProgress("glove.840B.300d.zip")
+    progress.total = 2_000_000
+    with caplog.at_level(logging.INFO, logger="xairepro.data.download"):
+        for _ in range(200):
+            progress.update(10_000)
+        progress.close()
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines[0] == "downloading glove.840B.300d.zip: 5% of 2.0 MB"
+    assert [int(line.split(": ")[1].split("%")[0]) for line in lines[:-1]] == list(range(5, 101, 5))
+    assert lines[-1] == "downloaded glove.840B.300d.zip (2.0 MB)"
+
+
+def test_a_mirror_without_the_dataset_never_falls_back_to_the_network(tmp_path):
+    from xairepro.data.download import MissingDataError, choose_sources
+    from xairepro.data.registry import get_dataset
+
+    snli = get_dataset("snli")
+    assert not snli.mirror and any(s.kind == "url" for s in snli.sources)
+    with pytest.raises(MissingDataError, match="'snli' has no layout in the mirror"):
+        choose_sources(snli, tmp_path, None)
+    digits = get_dataset("digits")  # shipped in a package: no network needed, so the mirror is not asked
+    assert choose_sources(digits, tmp_path, None)[1] is None

@@ -91,3 +91,33 @@ def test_ee_loss_does_not_depend_on_padding_length(minilm):
         return float(masked_mse(scores, target, mask))
 
     assert loss(0) == pytest.approx(loss(7), rel=1e-5, abs=1e-7)
+
+
+def test_target_explanations_resume_after_a_kill_with_identical_rows(minilm, tmp_path):
+    """A shard killed after two instances, started again, explains only the rest; its rows equal an
+    uninterrupted run's."""
+    from xairepro.empirical_explainers.target_explain import explain
+    from xairepro.io import Resumable
+
+    tokenizer, model, _ = minilm
+    sentences = ["funny and moving", "a dull , lifeless film", "not bad at all", "it drags"]
+    ids = [tokenizer(s)["input_ids"] for s in sentences]
+    explainer = LayerIntegratedGradientsExplainer(model, tokenizer, n_steps=4)
+    whole = explain(explainer, ids, range(4), [1, 0, 1, 0], seed=0)
+
+    calls = []
+    real = explainer.attribute
+
+    def killed_after_two(input_ids):
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        calls.append(1)
+        return real(input_ids)
+
+    explainer.attribute = killed_after_two
+    with pytest.raises(KeyboardInterrupt):
+        explain(explainer, ids, range(4), [1, 0, 1, 0], 0, Resumable(tmp_path / "test.0.jsonl", {"shard": 0}))
+    explainer.attribute = lambda input_ids: calls.append(1) or real(input_ids)
+    calls.clear()
+    resumed = explain(explainer, ids, range(4), [1, 0, 1, 0], 0, Resumable(tmp_path / "test.0.jsonl", {"shard": 0}))
+    assert len(calls) == 2 and resumed == whole

@@ -113,3 +113,40 @@ def test_scratch_retraining_with_the_training_seed_retraces_the_run(recorded):
         x, y = getattr(task.data, f"x_{split}"), getattr(task.data, f"y_{split}")
         assert float(result[f"{split}_acc"]) == pytest.approx(accuracy(task.model, theta_20, x, y), abs=1e-6)
     assert retrain(task.model, task.optimizer, 0.02, fresh(0), task.data, task.batch_size, 20, 0) == result
+
+
+def test_retrain_pipeline_killed_midway_resumes_with_the_next_retraining(recorded, tmp_path, monkeypatch):
+    """A job killed after two retrainings, started again, retrains only the rest and writes the same CSV,
+    byte for byte, as a run that was never interrupted."""
+    import json
+
+    from xairepro.explaind import retrain_pipeline
+
+    _, history = recorded
+    pipeline = {"groups": PIPELINE, "swap_every": 25, "retrain_every": 25, "retrain_seeds": [0, 1],
+                "retrain_max_epochs": 3}
+    argv = ["--settings", json.dumps(SETTINGS), "--dtype", "float64", "--pipeline", json.dumps(pipeline),
+            "--history", str(history.path)]
+    total = 2 * (1 + 2 * (SETTINGS["steps"] // 25))
+    real_retrain, calls = retrain_pipeline.retrain, []
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3 and kwargs.get("kill"):
+            raise KeyboardInterrupt
+        return real_retrain(*args)
+
+    monkeypatch.setattr(retrain_pipeline, "retrain", lambda *a: counted(*a))
+    retrain_pipeline.main([*argv, "--out", str(tmp_path / "whole.csv")])
+    assert len(calls) == total and not (tmp_path / "whole.csv.partial.jsonl").exists()
+
+    calls.clear()
+    monkeypatch.setattr(retrain_pipeline, "retrain", lambda *a: counted(*a, kill=True))
+    with pytest.raises(KeyboardInterrupt):
+        retrain_pipeline.main([*argv, "--out", str(tmp_path / "killed.csv")])
+    assert not (tmp_path / "killed.csv").exists() and (tmp_path / "killed.csv.partial.jsonl").exists()
+    calls.clear()
+    monkeypatch.setattr(retrain_pipeline, "retrain", lambda *a: counted(*a))
+    retrain_pipeline.main([*argv, "--out", str(tmp_path / "killed.csv")])
+    assert len(calls) == total - 2
+    assert (tmp_path / "killed.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()

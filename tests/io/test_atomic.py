@@ -52,3 +52,27 @@ def test_a_killed_run_s_partial_folder_is_cleared_by_the_next(tmp_path):
     with atomic_dir(tmp_path / "model") as tmp:
         (tmp / "weights").write_text("new")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+def test_resumable_keeps_finished_items_and_discards_what_other_inputs_left(tmp_path):
+    from xairepro.io import Resumable
+
+    out, data = tmp_path / "out.csv", tmp_path / "input.txt"
+    data.write_text("a")
+    done = Resumable(out, {"lr": 0.1}, inputs=[data])
+    done.add("a", {"z": 1, "b": [1.5, "x"]})
+    done.add("b", {"z": 2})
+    with open(done.path, "a") as f:
+        f.write('{"key": "c", "ro')  # the line being written when the job was killed
+    again = Resumable(out, {"lr": 0.1}, inputs=[data])
+    assert again.rows == {"a": {"z": 1, "b": [1.5, "x"]}, "b": {"z": 2}}
+    assert list(again.get("a")) == ["z", "b"]  # order kept: rows become CSV columns
+    again.add("c", {"z": 3})
+    assert set(Resumable(out, {"lr": 0.1}, inputs=[data]).rows) == {"a", "b", "c"}
+    assert Resumable(out, {"lr": 0.2}, inputs=[data]).rows == {}  # other arguments
+    Resumable(out, {"lr": 0.1}, inputs=[data]).add("a", {"z": 1})
+    data.write_text("changed")
+    os.utime(data, ns=(1, 1))
+    assert Resumable(out, {"lr": 0.1}, inputs=[data]).rows == {}  # the input was made again
+    done.finish()
+    assert not done.path.exists()

@@ -1,32 +1,44 @@
-# Everything in Python that the rule files share - config validation, the interpreter of each
-# framework environment, dataset paths, and the list of final targets.
-from pathlib import Path
+# Everything in Python that the rule files share - config validation, each job's environment, dataset
+# paths, global wildcard constraints and the list of final targets. Parsing needs only Snakemake and
+# its own dependencies: the helpers come from src/ (standard library only), and the interpreter of a
+# job is looked up when the job runs (workflow/scripts/xairepro-env), not here.
+import re
+import sys
 
 from snakemake.settings.types import DeploymentMethod
-from snakemake.utils import validate
 
+sys.path.insert(0, f"{workflow.basedir}/src")
+
+from xairepro.config.errors import ConfigError, validate_config
 from xairepro.data.registry import DATASETS
+from xairepro.envs import ENVS, export_to_jobs, identity
 
-validate(config, "../schemas/config.schema.yaml")
+try:
+    validate_config(config, f"{workflow.basedir}/workflow/schemas/config.schema.yaml")
+except ConfigError as error:
+    raise WorkflowError(str(error)) from None
 
-REPO = Path(str(workflow.current_basedir)).parents[1]  # this file is workflow/rules/common.smk
-ENVS = ("tf", "chainer", "torch")
+# Rules run `xairepro-env {params.env} -m xairepro...`. The param is the environment's identity
+# (`torch@<pins hash>`), so a changed pin reruns that environment's jobs; the interpreter's path is
+# never part of a job's provenance, so a moved checkout or a switch between the local venvs and
+# --sdm conda reruns nothing (with rerun-triggers in profiles/default leaving out software-env, whose
+# conda hash includes the checkout's location).
+ENV = {name: identity(name, f"{workflow.basedir}/envs") for name in ENVS}
+export_to_jobs(
+    workflow.basedir,
+    uses_conda=DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method,
+    data_mirror=config["data_mirror"],
+)
 
 
-def env_python(env):
-    """The interpreter for jobs of `env` - conda's activated `python` under --sdm conda, else
-    the local venv built by `make envs` (.venvs/<env>/bin/python)."""
-    if DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method:
-        return "python"
-    python = REPO / ".venvs" / env / "bin" / "python"
-    if not python.exists():
-        raise WorkflowError(f"environment '{env}' is missing: run `make envs` (expected {python})")
-    return str(python)
-
-
-# Rules take their env's interpreter as a param, py=PY["tf"], and run `{params.py} -m ...`; that
-# keeps snakemake --lint clean and the interpreter part of each job's provenance.
-PY = {env: env_python(env) for env in ENVS}
+# One place for the wildcards every method shares; a rule narrows only what is its own.
+wildcard_constraints:
+    dataset="|".join(re.escape(name) for name in DATASETS),
+    model="cnn|rnn|xgboost|distmult|complex|lstm|bilstm|char_bilstm",
+    run=r"\d+",
+    shard=r"\d+",
+    shards=r"\d+",
+    env="|".join(ENVS),
 
 
 def dataset_dir(name):
@@ -46,7 +58,8 @@ def _enabled(registry):
     for method in config["methods"]:
         if method not in registry:
             raise WorkflowError(
-                f"config 'methods' lists {method!r}, which has no rules; available: {', '.join(sorted(registry))}")
+                f"config 'methods' lists {method!r}, which has no rules; available: {', '.join(sorted(registry))}"
+            )
         yield registry[method]
 
 

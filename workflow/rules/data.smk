@@ -1,6 +1,9 @@
 # One download_<dataset> rule per registry entry (src/xairepro/data/registry.py): fetch from the
 # vendored copy, the mirror (config key data_mirror) or the canonical URL, verify the checksums,
-# unpack and normalise atomically into data/<dataset>/.
+# unpack and normalise atomically into data/<dataset>/. Where the files come from is not a param: the
+# checksums make every source give the same folder, so setting data_mirror after a run reruns nothing:
+# the job reads it from XAIREPRO_DATA_MIRROR, which common.smk sets from the config.
+
 for _name in DATASETS:
 
     rule:
@@ -8,19 +11,17 @@ for _name in DATASETS:
             f"download_{_name}"
         output:
             directory(f"data/{_name}"),
-        params:
-            py=PY["torch"],
-            dataset=_name,
-            vendored=f"{REPO}/data/vendored",
-            mirror=lambda wildcards: config["data_mirror"] or "",
         log:
             f"results/logs/data/{_name}.log",
+        conda:
+            "../../envs/torch.yaml"
         threads: 1
         resources:
             mem_mb=1000,
             runtime=60,
-        conda:
-            "../../envs/torch.yaml"
+        params:
+            env=ENV["torch"],
+            dataset=_name,
         shell:
-            "{params.py} -m xairepro.data.download {params.dataset} {output} "
-            "--mirror '{params.mirror}' --vendored {params.vendored} --cache data/.downloads > {log} 2>&1"
+            "xairepro-env {params.env} -m xairepro.data.download {params.dataset} {output} "
+            "--cache data/.downloads > {log} 2>&1"

@@ -10,7 +10,8 @@ DKNN_BENCH = "results/benchmarks/dknn/{dataset}/{model}"
 
 
 METHOD_TARGETS["dknn"] = lambda: [
-    p for n in ("metrics.json", "reliability.png", "saliency.html") for p in dknn_runs(DKNN, n)]
+    p for n in ("metrics.json", "reliability.png", "saliency.html") for p in dknn_runs(DKNN, n)
+]
 METHOD_TABLES["dknn"] = lambda: dknn_runs(DKNN, "comparison.csv")
 
 
@@ -24,24 +25,36 @@ rule dknn_train:
         args=f"{DKNN_RUN}/args.json",
         calib=f"{DKNN_RUN}/calib.json",
         history=f"{DKNN_RUN}/train_log.json",
-    params:
-        py=PY["chainer"],
-        vectors=lambda wildcards, input: f"--word-vectors {input.vectors}" if input.vectors else "",
-        out_dir=lambda wildcards, output: Path(output.model).parent,
-        flags=dknn_flags(DKNN, "embed_size", "unit", "mlp_layers", "dropout", "epochs", "batch_size",
-                         "learning_rate", "weight_decay", "n_calib", "max_train", "seed"),
     log:
         f"{DKNN_LOG}/train.log",
     benchmark:
         f"{DKNN_BENCH}/train.tsv"
+    conda:
+        "../../envs/chainer.yaml"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=120,
-    conda:
-        "../../envs/chainer.yaml"
+    params:
+        env=ENV["chainer"],
+        vectors=lambda wildcards, input: f"--word-vectors {input.vectors}" if input.vectors else "",
+        out_dir=lambda wildcards, output: Path(output.model).parent,
+        flags=dknn_flags(
+            DKNN,
+            "embed_size",
+            "unit",
+            "mlp_layers",
+            "dropout",
+            "epochs",
+            "batch_size",
+            "learning_rate",
+            "weight_decay",
+            "n_calib",
+            "max_train",
+            "seed",
+        ),
     shell:
-        "{params.py} -m xairepro.dknn.train --dataset {wildcards.dataset} --data-dir {input.data} "
+        "xairepro-env {params.env} -m xairepro.dknn.train --dataset {wildcards.dataset} --data-dir {input.data} "
         "--model {wildcards.model} {params.vectors} {params.flags} --out-dir {params.out_dir} > {log} 2>&1"
 
 
@@ -53,22 +66,22 @@ rule dknn_index:
         activations=f"{DKNN_RUN}/activations.npz",
         dknn=f"{DKNN_RUN}/index.pkl",
         timing=f"{DKNN_RUN}/index_timing.json",
-    params:
-        py=PY["chainer"],
-        model_dir=lambda wildcards, input: Path(input.trained[0]).parent,
-        flags=dknn_flags(DKNN, "k", "index"),
     log:
         f"{DKNN_LOG}/index.log",
     benchmark:
         f"{DKNN_BENCH}/index.tsv"
+    conda:
+        "../../envs/chainer.yaml"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
-    conda:
-        "../../envs/chainer.yaml"
+    params:
+        env=ENV["chainer"],
+        model_dir=lambda wildcards, input: Path(input.trained[0]).parent,
+        flags=dknn_flags(DKNN, "k", "index"),
     shell:
-        "{params.py} -m xairepro.dknn.index --model-dir {params.model_dir} --data-dir {input.data} "
+        "xairepro-env {params.env} -m xairepro.dknn.index --model-dir {params.model_dir} --data-dir {input.data} "
         "{params.flags} --activations {output.activations} --dknn {output.dknn} "
         "--timing {output.timing} > {log} 2>&1"
 
@@ -80,19 +93,21 @@ rule dknn_calibrate:
     output:
         dknn=f"{DKNN_RUN}/dknn.pkl",
         calibration=f"{DKNN_RUN}/calibration.json",
-    params:
-        py=PY["chainer"],
-        flags=dknn_flags(DKNN, "temperature_init", "temperature_epochs", "seed"),
     log:
         f"{DKNN_LOG}/calibrate.log",
+    benchmark:
+        f"{DKNN_BENCH}/calibrate.tsv"
+    conda:
+        "../../envs/chainer.yaml"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
-    conda:
-        "../../envs/chainer.yaml"
+    params:
+        env=ENV["chainer"],
+        flags=dknn_flags(DKNN, "temperature_init", "temperature_epochs", "seed"),
     shell:
-        "{params.py} -m xairepro.dknn.calibrate --activations {input.activations} --dknn-in {input.dknn} "
+        "xairepro-env {params.env} -m xairepro.dknn.calibrate --activations {input.activations} --dknn-in {input.dknn} "
         "--dknn-out {output.dknn} --calibration {output.calibration} {params.flags} > {log} 2>&1"
 
 
@@ -103,26 +118,31 @@ rule dknn_eval:
         calibration=rules.dknn_calibrate.output.calibration,
         args=rules.dknn_train.output.args,
     output:
-        metrics=report(f"{DKNN_RUN}/metrics.json", caption="../report/dknn/metrics.rst", category="6. DkNN",
-                       subcategory="{dataset}", labels={"model": "{model}", "artefact": "metrics"}),
+        metrics=report(
+            f"{DKNN_RUN}/metrics.json",
+            caption="../report/dknn/metrics.rst",
+            category="6. DkNN",
+            subcategory="{dataset}",
+            labels={"model": "{model}", "artefact": "metrics"},
+        ),
         reliability=f"{DKNN_RUN}/reliability.json",
         comparison=f"{DKNN_RUN}/comparison.csv",
-    params:
-        py=PY["chainer"],
-        vectors=lambda wildcards: " ".join(dknn_vectors(DKNN, wildcards.model)),
-        flags=dknn_flags(DKNN, "n_bins"),
     log:
         f"{DKNN_LOG}/eval.log",
     benchmark:
         f"{DKNN_BENCH}/eval.tsv"
+    conda:
+        "../../envs/chainer.yaml"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
-    conda:
-        "../../envs/chainer.yaml"
+    params:
+        env=ENV["chainer"],
+        vectors=lambda wildcards: " ".join(dknn_vectors(DKNN, wildcards.model)),
+        flags=dknn_flags(DKNN, "n_bins"),
     shell:
-        "{params.py} -m xairepro.dknn.eval --activations {input.activations} --dknn {input.dknn} "
+        "xairepro-env {params.env} -m xairepro.dknn.eval --activations {input.activations} --dknn {input.dknn} "
         "--calibration {input.calibration} --args {input.args} --word-vectors-name '{params.vectors}' "
         "{params.flags} --metrics {output.metrics} --reliability {output.reliability} "
         "--comparison {output.comparison} > {log} 2>&1"
@@ -136,24 +156,29 @@ rule dknn_interpret:
         calibration=rules.dknn_calibrate.output.calibration,
     output:
         saliency=f"{DKNN_RUN}/saliency.json",
-        html=report(f"{DKNN_RUN}/saliency.html", caption="../report/dknn/saliency.rst", category="6. DkNN",
-                    subcategory="{dataset}", labels={"model": "{model}", "artefact": "saliency maps"}),
-    params:
-        py=PY["chainer"],
-        model_dir=lambda wildcards, input: Path(input.trained[0]).parent,
-        flags=dknn_flags(DKNN, "n_interpret"),
+        html=report(
+            f"{DKNN_RUN}/saliency.html",
+            caption="../report/dknn/saliency.rst",
+            category="6. DkNN",
+            subcategory="{dataset}",
+            labels={"model": "{model}", "artefact": "saliency maps"},
+        ),
     log:
         f"{DKNN_LOG}/interpret.log",
     benchmark:
         f"{DKNN_BENCH}/interpret.tsv"
+    conda:
+        "../../envs/chainer.yaml"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
-    conda:
-        "../../envs/chainer.yaml"
+    params:
+        env=ENV["chainer"],
+        model_dir=lambda wildcards, input: Path(input.trained[0]).parent,
+        flags=dknn_flags(DKNN, "n_interpret"),
     shell:
-        "{params.py} -m xairepro.dknn.interpret --model-dir {params.model_dir} --data-dir {input.data} "
+        "xairepro-env {params.env} -m xairepro.dknn.interpret --model-dir {params.model_dir} --data-dir {input.data} "
         "--dknn {input.dknn} --calibration {input.calibration} {params.flags} "
         "--saliency {output.saliency} --html {output.html} > {log} 2>&1"
 
@@ -162,18 +187,23 @@ rule dknn_plot:
     input:
         rules.dknn_eval.output.reliability,
     output:
-        report(f"{DKNN_RUN}/reliability.png", caption="../report/dknn/reliability.rst", category="6. DkNN",
-               subcategory="{dataset}", labels={"model": "{model}", "artefact": "reliability diagrams"}),
-    params:
-        py=PY["torch"],
+        report(
+            f"{DKNN_RUN}/reliability.png",
+            caption="../report/dknn/reliability.rst",
+            category="6. DkNN",
+            subcategory="{dataset}",
+            labels={"model": "{model}", "artefact": "reliability diagrams"},
+        ),
     log:
         f"{DKNN_LOG}/plot.log",
+    conda:
+        "../../envs/torch.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        env=ENV["torch"],
     shell:
-        "{params.py} -m xairepro.dknn.plot --reliability {input} --title '{wildcards.dataset} / {wildcards.model}' "
+        "xairepro-env {params.env} -m xairepro.dknn.plot --reliability {input} --title '{wildcards.dataset} / {wildcards.model}' "
         "--out {output} > {log} 2>&1"

@@ -8,12 +8,14 @@ EE = config["empirical_explainers"]
 EE_RUN = "results/empirical_explainers/{dataset}"
 EE_LOG = "results/logs/empirical_explainers/{dataset}"
 EE_BENCH = "results/benchmarks/empirical_explainers/{dataset}"
-EE_WILDCARDS = {"dataset": "|".join(ee_pipeline.setups(EE)), "explainer": "[a-z]+-[0-9]+",
-                "split": "train|validation|test", "shard": "[0-9]+"}
+EE_WILDCARDS = {"explainer": "[a-z]+-[0-9]+", "split": "train|validation|test"}
 
 
 METHOD_TARGETS["empirical_explainers"] = lambda: [
-    p for n in ("evaluation/metrics.json", "evaluation/convergence.png", "heatmaps.html") for p in ee_pipeline.runs(EE, n)]
+    p
+    for n in ("evaluation/metrics.json", "evaluation/convergence.png", "heatmaps.html")
+    for p in ee_pipeline.runs(EE, n)
+]
 METHOD_TABLES["empirical_explainers"] = lambda: ee_pipeline.runs(EE, "evaluation/comparison.csv")
 
 
@@ -23,24 +25,24 @@ rule ee_train_downstream:
     output:
         model=directory(f"{EE_RUN}/downstream/model"),
         metrics=f"{EE_RUN}/downstream/metrics.json",
-    params:
-        py=PY["torch"],
-        s=lambda wildcards: ee_pipeline.setup(EE, wildcards.dataset),
-        seed=EE["seed"],
     log:
         f"{EE_LOG}/train_downstream.log",
     benchmark:
         f"{EE_BENCH}/train_downstream.tsv"
     wildcard_constraints:
         **EE_WILDCARDS,
+    conda:
+        "../../envs/torch.yaml"
     threads: 2
     resources:
         mem_mb=8000,
         runtime=720,
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        env=ENV["torch"],
+        s=lambda wildcards: ee_pipeline.setup(EE, wildcards.dataset),
+        seed=EE["seed"],
     shell:
-        "{params.py} -m xairepro.empirical_explainers.train_downstream --dataset {wildcards.dataset} --data {input.data} "
+        "xairepro-env {params.env} -m xairepro.empirical_explainers.train_downstream --dataset {wildcards.dataset} --data {input.data} "
         "--model {params.s[model]} --train-size {params.s[downstream_train_size]} "
         "--validation-size {params.s[downstream_validation_size]} --max-length {params.s[max_length]} "
         "--epochs {params.s[downstream_epochs]} --batch-size {params.s[downstream_batch_size]} "
@@ -55,26 +57,26 @@ rule ee_target_explain:
         model=rules.ee_train_downstream.output.model,
     output:
         f"{EE_RUN}/{{explainer}}/target/{{split}}.{{shard}}.jsonl",
-    params:
-        py=PY["torch"],
-        size=lambda wildcards: ee_pipeline.setup(EE, wildcards.dataset)[f"{wildcards.split}_size"],
-        max_length=lambda wildcards: ee_pipeline.setup(EE, wildcards.dataset)["max_length"],
-        shards=EE["shards"],
-        seed=EE["seed"],
     log:
         f"{EE_LOG}/{{explainer}}/target_explain_{{split}}.{{shard}}.log",
     benchmark:
         f"{EE_BENCH}/{{explainer}}/target_explain_{{split}}.{{shard}}.tsv"
     wildcard_constraints:
         **EE_WILDCARDS,
+    conda:
+        "../../envs/torch.yaml"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=1440,
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        env=ENV["torch"],
+        size=lambda wildcards: ee_pipeline.setup(EE, wildcards.dataset)[f"{wildcards.split}_size"],
+        max_length=lambda wildcards: ee_pipeline.setup(EE, wildcards.dataset)["max_length"],
+        shards=EE["shards"],
+        seed=EE["seed"],
     shell:
-        "{params.py} -m xairepro.empirical_explainers.target_explain --dataset {wildcards.dataset} --data {input.data} "
+        "xairepro-env {params.env} -m xairepro.empirical_explainers.target_explain --dataset {wildcards.dataset} --data {input.data} "
         "--model {input.model} --explainer {wildcards.explainer} --split {wildcards.split} --size {params.size} "
         "--shard {wildcards.shard} --shards {params.shards} --max-length {params.max_length} --seed {params.seed} "
         "--threads {threads} --out {output} > {log} 2>&1"
@@ -88,24 +90,24 @@ rule ee_train_explainer:
     output:
         model=directory(f"{EE_RUN}/{{explainer}}/explainer/model"),
         metrics=f"{EE_RUN}/{{explainer}}/explainer/train_metrics.json",
-    params:
-        py=PY["torch"],
-        s=lambda wildcards: ee_pipeline.setup(EE, wildcards.dataset),
-        seed=EE["seed"],
     log:
         f"{EE_LOG}/{{explainer}}/train_explainer.log",
     benchmark:
         f"{EE_BENCH}/{{explainer}}/train_explainer.tsv"
     wildcard_constraints:
         **EE_WILDCARDS,
+    conda:
+        "../../envs/torch.yaml"
     threads: 2
     resources:
         mem_mb=8000,
         runtime=720,
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        env=ENV["torch"],
+        s=lambda wildcards: ee_pipeline.setup(EE, wildcards.dataset),
+        seed=EE["seed"],
     shell:
-        "{params.py} -m xairepro.empirical_explainers.train_explainer --encoder {params.s[explainer_model]} "
+        "xairepro-env {params.env} -m xairepro.empirical_explainers.train_explainer --encoder {params.s[explainer_model]} "
         "--downstream {input.downstream} --train {input.train} --validation {input.validation} "
         "--epochs {params.s[ee_epochs]} --batch-size {params.s[ee_batch_size]} "
         "--learning-rate {params.s[ee_learning_rate]} --seed {params.seed} --threads {threads} "
@@ -119,22 +121,22 @@ rule ee_explain:
         test=lambda wildcards: ee_pipeline.shards(EE, wildcards.dataset, wildcards.explainer, "test"),
     output:
         f"{EE_RUN}/{{explainer}}/explainer/test.jsonl",
-    params:
-        py=PY["torch"],
     log:
         f"{EE_LOG}/{{explainer}}/explain.log",
     benchmark:
         f"{EE_BENCH}/{{explainer}}/explain.tsv"
     wildcard_constraints:
         **EE_WILDCARDS,
+    conda:
+        "../../envs/torch.yaml"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=120,
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        env=ENV["torch"],
     shell:
-        "{params.py} -m xairepro.empirical_explainers.explain --explainer-model {input.explainer} "
+        "xairepro-env {params.env} -m xairepro.empirical_explainers.explain --explainer-model {input.explainer} "
         "--downstream {input.downstream} --inputs {input.test} --threads {threads} --out {output} > {log} 2>&1"
 
 
@@ -147,31 +149,35 @@ rule ee_evaluate:
     output:
         metrics=f"{EE_RUN}/{{explainer}}/evaluation/metrics.json",
         convergence=f"{EE_RUN}/{{explainer}}/evaluation/convergence.csv",
-        plot=report(f"{EE_RUN}/{{explainer}}/evaluation/convergence.png",
-                    caption="../report/empirical_explainers/convergence.rst", category="4. Empirical Explainers",
-                    subcategory="{dataset}", labels={"explainer": "{explainer}", "artefact": "convergence curve"}),
+        plot=report(
+            f"{EE_RUN}/{{explainer}}/evaluation/convergence.png",
+            caption="../report/empirical_explainers/convergence.rst",
+            category="4. Empirical Explainers",
+            subcategory="{dataset}",
+            labels={"explainer": "{explainer}", "artefact": "convergence curve"},
+        ),
         comparison=f"{EE_RUN}/{{explainer}}/evaluation/comparison.csv",
-    params:
-        py=PY["torch"],
-        s=lambda wildcards: ee_pipeline.setup(EE, wildcards.dataset),
-        budgets=" ".join(map(str, EE["convergence_budgets"])),
-        instances=EE["convergence_instances"] or "all",
-        seed=EE["seed"],
-        outdir=lambda wildcards, output: Path(output.metrics).parent,
     log:
         f"{EE_LOG}/{{explainer}}/evaluate.log",
     benchmark:
         f"{EE_BENCH}/{{explainer}}/evaluate.tsv"
     wildcard_constraints:
         **EE_WILDCARDS,
+    conda:
+        "../../envs/torch.yaml"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=720,
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        env=ENV["torch"],
+        s=lambda wildcards: ee_pipeline.setup(EE, wildcards.dataset),
+        budgets=" ".join(map(str, EE["convergence_budgets"])),
+        instances=EE["convergence_instances"] or "all",
+        seed=EE["seed"],
+        outdir=lambda wildcards, output: Path(output.metrics).parent,
     shell:
-        "{params.py} -m xairepro.empirical_explainers.evaluate --target {input.target} "
+        "xairepro-env {params.env} -m xairepro.empirical_explainers.evaluate --target {input.target} "
         "--train-target {input.train_target} --ee {input.ee} "
         "--downstream {input.downstream} --explainer {wildcards.explainer} --dataset {wildcards.dataset} "
         "--model {params.s[model]} --paper-dataset {params.s[paper_dataset]} --paper-model {params.s[paper_model]} "
@@ -185,23 +191,27 @@ rule ee_visualize:
         ee=rules.ee_explain.output,
         downstream=rules.ee_train_downstream.output.model,
     output:
-        report(f"{EE_RUN}/{{explainer}}/heatmaps.html",
-               caption="../report/empirical_explainers/heatmaps.rst", category="4. Empirical Explainers",
-               subcategory="{dataset}", labels={"explainer": "{explainer}", "artefact": "heatmaps"}),
-    params:
-        py=PY["torch"],
-        instances=EE["visualize_instances"] or "all",
+        report(
+            f"{EE_RUN}/{{explainer}}/heatmaps.html",
+            caption="../report/empirical_explainers/heatmaps.rst",
+            category="4. Empirical Explainers",
+            subcategory="{dataset}",
+            labels={"explainer": "{explainer}", "artefact": "heatmaps"},
+        ),
     log:
         f"{EE_LOG}/{{explainer}}/visualize.log",
     wildcard_constraints:
         **EE_WILDCARDS,
+    conda:
+        "../../envs/torch.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=30,
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        env=ENV["torch"],
+        instances=EE["visualize_instances"] or "all",
     shell:
-        "{params.py} -m xairepro.empirical_explainers.visualize --target {input.target} --ee {input.ee} "
+        "xairepro-env {params.env} -m xairepro.empirical_explainers.visualize --target {input.target} --ee {input.ee} "
         "--downstream {input.downstream} --explainer {wildcards.explainer} --instances {params.instances} "
         "--out {output} > {log} 2>&1"

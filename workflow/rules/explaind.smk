@@ -10,7 +10,7 @@ EXPLAIND_LOG = "results/logs/explaind/{task}"
 EXPLAIND_BENCH = "results/benchmarks/explaind/{task}"
 
 METHOD_TARGETS["explaind"] = lambda: explaind.targets(EXPLAIND)
-METHOD_TABLES["explaind"] = lambda: [f"results/explaind/{task}/comparison.csv" for task in EXPLAIND["tasks"]]
+METHOD_TABLES["explaind"] = lambda: [f"results/explaind/{task}/comparison.csv" for task in EXPLAIND["run"]]
 
 
 rule explaind_train:
@@ -19,21 +19,21 @@ rule explaind_train:
     output:
         history=directory(f"{EXPLAIND_RUN}/history"),
         curves=f"{EXPLAIND_RUN}/training_curves.csv",
-    params:
-        py=PY["torch"],
-        args=lambda wildcards, input: explaind.args(EXPLAIND, wildcards.task, input.data),
     log:
         f"{EXPLAIND_LOG}/train.log",
     benchmark:
         f"{EXPLAIND_BENCH}/train.tsv"
+    conda:
+        "../../envs/torch.yaml"
     threads: EXPLAIND["threads"]
     resources:
         mem_mb=4000,
         runtime=120,
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        env=ENV["torch"],
+        args=lambda wildcards, input: explaind.args(EXPLAIND, wildcards.task, input.data),
     shell:
-        "{params.py} -m xairepro.explaind.train {params.args} --history {output.history} "
+        "xairepro-env {params.env} -m xairepro.explaind.train {params.args} --history {output.history} "
         "--curves {output.curves} > {log} 2>&1"
 
 
@@ -44,22 +44,22 @@ rule explaind_epk:
     output:
         epk=f"{EXPLAIND_RUN}/epk.npz",
         fidelity=f"{EXPLAIND_RUN}/fidelity.json",
-    params:
-        py=PY["torch"],
-        args=lambda wildcards, input: explaind.args(EXPLAIND, wildcards.task, input.data),
-        flags=f"--integration-steps {EXPLAIND['integration_steps']} --n-explain {EXPLAIND['n_explain']} --chunk {EXPLAIND['chunk']}",
     log:
         f"{EXPLAIND_LOG}/epk.log",
     benchmark:
         f"{EXPLAIND_BENCH}/epk.tsv"
+    conda:
+        "../../envs/torch.yaml"
     threads: EXPLAIND["threads"]
     resources:
         mem_mb=8000,
         runtime=240,
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        env=ENV["torch"],
+        args=lambda wildcards, input: explaind.args(EXPLAIND, wildcards.task, input.data),
+        flags=f"--integration-steps {EXPLAIND['integration_steps']} --n-explain {EXPLAIND['n_explain']} --chunk {EXPLAIND['chunk']}",
     shell:
-        "{params.py} -m xairepro.explaind.epk {params.args} {params.flags} --history {input.history} "
+        "xairepro-env {params.env} -m xairepro.explaind.epk {params.args} {params.flags} --history {input.history} "
         "--out {output.epk} --fidelity {output.fidelity} > {log} 2>&1"
 
 
@@ -73,20 +73,20 @@ rule explaind_attribute:
         components=f"{EXPLAIND_RUN}/components.csv",
         top=f"{EXPLAIND_RUN}/top_examples.csv",
         comparison=f"{EXPLAIND_RUN}/comparison.csv",
-    params:
-        py=PY["torch"],
-        threshold=lambda wildcards: explaind.task(EXPLAIND, wildcards.task).get("phase_threshold", 0.99),
-        model=lambda wildcards: explaind.task(EXPLAIND, wildcards.task)["model"]["name"],
     log:
         f"{EXPLAIND_LOG}/attribute.log",
+    conda:
+        "../../envs/torch.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        env=ENV["torch"],
+        threshold=lambda wildcards: explaind.task(EXPLAIND, wildcards.task).get("phase_threshold", 0.99),
+        model=lambda wildcards: explaind.task(EXPLAIND, wildcards.task)["model"]["name"],
     shell:
-        "{params.py} -m xairepro.explaind.attribute --epk {input.epk} --curves {input.curves} "
+        "xairepro-env {params.env} -m xairepro.explaind.attribute --epk {input.epk} --curves {input.curves} "
         "--phase-threshold {params.threshold} --phases {output.phases} --components {output.components} "
         "--top-examples {output.top} --fidelity {input.fidelity} --task {wildcards.task} --model {params.model} "
         "--comparison {output.comparison} > {log} 2>&1"
@@ -99,21 +99,21 @@ rule explaind_prune:
         epk=rules.explaind_epk.output.epk,
     output:
         f"{EXPLAIND_RUN}/pruning.csv",
-    params:
-        py=PY["torch"],
-        args=lambda wildcards, input: explaind.args(EXPLAIND, wildcards.task, input.data),
     log:
         f"{EXPLAIND_LOG}/prune.log",
     benchmark:
         f"{EXPLAIND_BENCH}/prune.tsv"
+    conda:
+        "../../envs/torch.yaml"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=30,
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        env=ENV["torch"],
+        args=lambda wildcards, input: explaind.args(EXPLAIND, wildcards.task, input.data),
     shell:
-        "{params.py} -m xairepro.explaind.prune {params.args} --history {input.history} --epk {input.epk} "
+        "xairepro-env {params.env} -m xairepro.explaind.prune {params.args} --history {input.history} --epk {input.epk} "
         "--out {output} > {log} 2>&1"
 
 
@@ -123,24 +123,39 @@ rule explaind_plot:
         phases=rules.explaind_attribute.output.phases,
         epk=rules.explaind_epk.output.epk,
     output:
-        curves=report(f"{EXPLAIND_RUN}/plots/training_curves.png", caption="../report/explaind/training_curves.rst",
-                       category="5. ExPLAIND", subcategory="{task}", labels={"artefact": "training curves"}),
-        phases=report(f"{EXPLAIND_RUN}/plots/phase_components.png", caption="../report/explaind/phase_components.rst",
-                       category="5. ExPLAIND", subcategory="{task}", labels={"artefact": "attribution per phase and component"}),
-        steps=report(f"{EXPLAIND_RUN}/plots/step_components.png", caption="../report/explaind/step_components.rst",
-                       category="5. ExPLAIND", subcategory="{task}", labels={"artefact": "attribution per step"}),
-    params:
-        py=PY["torch"],
+        curves=report(
+            f"{EXPLAIND_RUN}/plots/training_curves.png",
+            caption="../report/explaind/training_curves.rst",
+            category="5. ExPLAIND",
+            subcategory="{task}",
+            labels={"artefact": "training curves"},
+        ),
+        phases=report(
+            f"{EXPLAIND_RUN}/plots/phase_components.png",
+            caption="../report/explaind/phase_components.rst",
+            category="5. ExPLAIND",
+            subcategory="{task}",
+            labels={"artefact": "attribution per phase and component"},
+        ),
+        steps=report(
+            f"{EXPLAIND_RUN}/plots/step_components.png",
+            caption="../report/explaind/step_components.rst",
+            category="5. ExPLAIND",
+            subcategory="{task}",
+            labels={"artefact": "attribution per step"},
+        ),
     log:
         f"{EXPLAIND_LOG}/plot.log",
+    conda:
+        "../../envs/torch.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        env=ENV["torch"],
     shell:
-        "{params.py} -m xairepro.explaind.plot --title {wildcards.task} --curves {input.curves} "
+        "xairepro-env {params.env} -m xairepro.explaind.plot --title {wildcards.task} --curves {input.curves} "
         "--phases {input.phases} --epk {input.epk} --out-curves {output.curves} "
         "--out-phases {output.phases} --out-steps {output.steps} > {log} 2>&1"
 
@@ -149,20 +164,25 @@ rule explaind_plot_pruning:
     input:
         pruning=rules.explaind_prune.output,
     output:
-        report(f"{EXPLAIND_RUN}/plots/pruning.png", caption="../report/explaind/pruning.rst",
-                       category="5. ExPLAIND", subcategory="{task}", labels={"artefact": "pruning curves"}),
-    params:
-        py=PY["torch"],
+        report(
+            f"{EXPLAIND_RUN}/plots/pruning.png",
+            caption="../report/explaind/pruning.rst",
+            category="5. ExPLAIND",
+            subcategory="{task}",
+            labels={"artefact": "pruning curves"},
+        ),
     log:
         f"{EXPLAIND_LOG}/plot_pruning.log",
+    conda:
+        "../../envs/torch.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        env=ENV["torch"],
     shell:
-        "{params.py} -m xairepro.explaind.plot --title {wildcards.task} --pruning {input.pruning} "
+        "xairepro-env {params.env} -m xairepro.explaind.plot --title {wildcards.task} --pruning {input.pruning} "
         "--out-pruning {output} > {log} 2>&1"
 
 
@@ -173,22 +193,22 @@ rule explaind_swap:
         history=rules.explaind_train.output.history,
     output:
         f"{EXPLAIND_RUN}/swap.csv",
-    params:
-        py=PY["torch"],
-        args=lambda wildcards, input: explaind.args(EXPLAIND, wildcards.task, input.data),
-        pipeline=lambda wildcards: explaind.pipeline(EXPLAIND, wildcards.task),
     log:
         f"{EXPLAIND_LOG}/swap.log",
     benchmark:
         f"{EXPLAIND_BENCH}/swap.tsv"
+    conda:
+        "../../envs/torch.yaml"
     threads: EXPLAIND["threads"]
     resources:
         mem_mb=4000,
         runtime=60,
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        env=ENV["torch"],
+        args=lambda wildcards, input: explaind.args(EXPLAIND, wildcards.task, input.data),
+        pipeline=lambda wildcards: explaind.pipeline(EXPLAIND, wildcards.task),
     shell:
-        "{params.py} -m xairepro.explaind.swap {params.args} {params.pipeline} --history {input.history} "
+        "xairepro-env {params.env} -m xairepro.explaind.swap {params.args} {params.pipeline} --history {input.history} "
         "--out {output} > {log} 2>&1"
 
 
@@ -198,22 +218,22 @@ rule explaind_retrain_pipeline:
         history=rules.explaind_train.output.history,
     output:
         f"{EXPLAIND_RUN}/retrain_pipeline.csv",
-    params:
-        py=PY["torch"],
-        args=lambda wildcards, input: explaind.args(EXPLAIND, wildcards.task, input.data),
-        pipeline=lambda wildcards: explaind.pipeline(EXPLAIND, wildcards.task),
     log:
         f"{EXPLAIND_LOG}/retrain_pipeline.log",
     benchmark:
         f"{EXPLAIND_BENCH}/retrain_pipeline.tsv"
+    conda:
+        "../../envs/torch.yaml"
     threads: EXPLAIND["threads"]
     resources:
         mem_mb=4000,
         runtime=480,
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        env=ENV["torch"],
+        args=lambda wildcards, input: explaind.args(EXPLAIND, wildcards.task, input.data),
+        pipeline=lambda wildcards: explaind.pipeline(EXPLAIND, wildcards.task),
     shell:
-        "{params.py} -m xairepro.explaind.retrain_pipeline {params.args} {params.pipeline} "
+        "xairepro-env {params.env} -m xairepro.explaind.retrain_pipeline {params.args} {params.pipeline} "
         "--history {input.history} --out {output} > {log} 2>&1"
 
 
@@ -222,20 +242,30 @@ rule explaind_plot_pipeline:
         swap=rules.explaind_swap.output,
         retrain=rules.explaind_retrain_pipeline.output,
     output:
-        swap=report(f"{EXPLAIND_RUN}/plots/swap.png", caption="../report/explaind/swap.rst",
-                    category="5. ExPLAIND", subcategory="{task}", labels={"artefact": "pipeline swapped into checkpoints"}),
-        retrain=report(f"{EXPLAIND_RUN}/plots/retrain_pipeline.png", caption="../report/explaind/retrain_pipeline.rst",
-                       category="5. ExPLAIND", subcategory="{task}", labels={"artefact": "retraining around the pipeline"}),
-    params:
-        py=PY["torch"],
+        swap=report(
+            f"{EXPLAIND_RUN}/plots/swap.png",
+            caption="../report/explaind/swap.rst",
+            category="5. ExPLAIND",
+            subcategory="{task}",
+            labels={"artefact": "pipeline swapped into checkpoints"},
+        ),
+        retrain=report(
+            f"{EXPLAIND_RUN}/plots/retrain_pipeline.png",
+            caption="../report/explaind/retrain_pipeline.rst",
+            category="5. ExPLAIND",
+            subcategory="{task}",
+            labels={"artefact": "retraining around the pipeline"},
+        ),
     log:
         f"{EXPLAIND_LOG}/plot_pipeline.log",
+    conda:
+        "../../envs/torch.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=10,
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        env=ENV["torch"],
     shell:
-        "{params.py} -m xairepro.explaind.plot --title {wildcards.task} --swap {input.swap} --out-swap {output.swap} "
+        "xairepro-env {params.env} -m xairepro.explaind.plot --title {wildcards.task} --swap {input.swap} --out-swap {output.swap} "
         "--retrain {input.retrain} --out-retrain {output.retrain} > {log} 2>&1"

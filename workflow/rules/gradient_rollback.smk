@@ -1,7 +1,12 @@
 # Gradient Rollback (Lawrence, Sztyler & Niepert, AAAI 2021) in the tf env: train DistMult/ComplEx with
 # the influence map, explain predictions (Δ), build GR-k/NH-k deletion sets, retrain without them in
 # shards (one job each), score PD/TC against Table 1, plot. Settings: config section `gradient_rollback`.
-from xairepro.gradient_rollback.pipeline import runs as gr_runs, shard_files as gr_shards, train_flags as gr_flags
+from xairepro.gradient_rollback.pipeline import (
+    runs as gr_runs,
+    settings as gr_settings,
+    shard_files as gr_shards,
+    train_flags as gr_flags,
+)
 
 GR = config["gradient_rollback"]
 GR_RUN = "results/gradient_rollback/{dataset}/{model}"
@@ -10,7 +15,8 @@ GR_BENCH = "results/benchmarks/gradient_rollback/{dataset}/{model}"
 
 
 METHOD_TARGETS["gradient_rollback"] = lambda: [
-    p for n in ("metrics.json", "comparison.csv", "pd_tc.png", "fidelity.png") for p in gr_runs(GR, n)]
+    p for n in ("metrics.json", "comparison.csv", "pd_tc.png", "fidelity.png") for p in gr_runs(GR, n)
+]
 METHOD_TABLES["gradient_rollback"] = lambda: gr_runs(GR, "comparison.csv")
 
 
@@ -22,22 +28,22 @@ rule gr_train:
         influence=f"{GR_RUN}/influence.npz",
         settings=f"{GR_RUN}/settings.json",
         metrics=f"{GR_RUN}/train_metrics.json",
-    params:
-        py=PY["tf"],
-        flags=lambda wildcards: gr_flags(GR, wildcards.dataset),
-        run_dir=lambda wildcards, output: Path(output.model).parent,
     log:
         f"{GR_LOG}/train.log",
     benchmark:
         f"{GR_BENCH}/train.tsv"
-    threads: 1
-    resources:
-        mem_mb=lambda wildcards: GR["datasets"][wildcards.dataset]["mem_mb"],
-        runtime=120,
     conda:
         "../../envs/tf.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards: gr_settings(GR, wildcards.dataset)["mem_mb"],
+        runtime=120,
+    params:
+        env=ENV["tf"],
+        flags=lambda wildcards: gr_flags(GR, wildcards.dataset),
+        run_dir=lambda wildcards, output: Path(output.model).parent,
     shell:
-        "{params.py} -m xairepro.gradient_rollback.train --dataset {wildcards.dataset} --data-dir {input.data} "
+        "xairepro-env {params.env} -m xairepro.gradient_rollback.train --dataset {wildcards.dataset} --data-dir {input.data} "
         "--model {wildcards.model} {params.flags} --threads {threads} --out-dir {params.run_dir} > {log} 2>&1"
 
 
@@ -47,23 +53,23 @@ rule gr_explain:
         trained=rules.gr_train.output,
     output:
         f"{GR_RUN}/explanations.json",
-    params:
-        py=PY["tf"],
-        run_dir=lambda wildcards, input: Path(input.trained[0]).parent,
-        n_explain=lambda wildcards: GR["datasets"][wildcards.dataset]["n_explain"],
-        seed=GR["seed"],
     log:
         f"{GR_LOG}/explain.log",
     benchmark:
         f"{GR_BENCH}/explain.tsv"
-    threads: 1
-    resources:
-        mem_mb=lambda wildcards: GR["datasets"][wildcards.dataset]["mem_mb"],
-        runtime=60,
     conda:
         "../../envs/tf.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards: gr_settings(GR, wildcards.dataset)["mem_mb"],
+        runtime=60,
+    params:
+        env=ENV["tf"],
+        run_dir=lambda wildcards, input: Path(input.trained[0]).parent,
+        n_explain=lambda wildcards: gr_settings(GR, wildcards.dataset)["n_explain"],
+        seed=GR["seed"],
     shell:
-        "{params.py} -m xairepro.gradient_rollback.explain --dataset {wildcards.dataset} --data-dir {input.data} "
+        "xairepro-env {params.env} -m xairepro.gradient_rollback.explain --dataset {wildcards.dataset} --data-dir {input.data} "
         "--run-dir {params.run_dir} --n-explain {params.n_explain} --seed {params.seed} --out {output} > {log} 2>&1"
 
 
@@ -72,20 +78,20 @@ rule gr_topk:
         rules.gr_explain.output,
     output:
         f"{GR_RUN}/sets.json",
-    params:
-        py=PY["tf"],
-        ks=" ".join(str(k) for k in GR["ks"]),
-        seed=GR["seed"],
     log:
         f"{GR_LOG}/topk.log",
+    conda:
+        "../../envs/tf.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../../envs/tf.yaml"
+    params:
+        env=ENV["tf"],
+        ks=" ".join(str(k) for k in GR["ks"]),
+        seed=GR["seed"],
     shell:
-        "{params.py} -m xairepro.gradient_rollback.topk --explanations {input} --ks {params.ks} "
+        "xairepro-env {params.env} -m xairepro.gradient_rollback.topk --explanations {input} --ks {params.ks} "
         "--seed {params.seed} --out {output} > {log} 2>&1"
 
 
@@ -97,22 +103,22 @@ rule gr_eval:
         sets=rules.gr_topk.output,
     output:
         f"{GR_RUN}/eval/shard{{shard}}-of{{shards}}.json",
-    params:
-        py=PY["tf"],
-        run_dir=lambda wildcards, input: Path(input.trained[0]).parent,
-        schedule=GR["retrain_schedule"],
     log:
         f"{GR_LOG}/eval/shard{{shard}}-of{{shards}}.log",
     benchmark:
         f"{GR_BENCH}/eval/shard{{shard}}-of{{shards}}.tsv"
-    threads: 1
-    resources:
-        mem_mb=lambda wildcards: GR["datasets"][wildcards.dataset]["mem_mb"],
-        runtime=240,
     conda:
         "../../envs/tf.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards: gr_settings(GR, wildcards.dataset)["mem_mb"],
+        runtime=240,
+    params:
+        env=ENV["tf"],
+        run_dir=lambda wildcards, input: Path(input.trained[0]).parent,
+        schedule=GR["retrain_schedule"],
     shell:
-        "{params.py} -m xairepro.gradient_rollback.evaluate --dataset {wildcards.dataset} --data-dir {input.data} "
+        "xairepro-env {params.env} -m xairepro.gradient_rollback.evaluate --dataset {wildcards.dataset} --data-dir {input.data} "
         "--run-dir {params.run_dir} --explanations {input.explanations} --sets {input.sets} --shard {wildcards.shard} "
         "--shards {wildcards.shards} --schedule {params.schedule} --threads {threads} --out {output} > {log} 2>&1"
 
@@ -122,22 +128,27 @@ rule gr_table:
         explanations=rules.gr_explain.output,
         shards=lambda wildcards: gr_shards(GR, wildcards.dataset, wildcards.model),
     output:
-        metrics=report(f"{GR_RUN}/metrics.json", caption="../report/gradient_rollback/metrics.rst",
-                       category="2. Gradient Rollback", subcategory="{dataset}", labels={"model": "{model}", "artefact": "PD/TC"}),
+        metrics=report(
+            f"{GR_RUN}/metrics.json",
+            caption="../report/gradient_rollback/metrics.rst",
+            category="2. Gradient Rollback",
+            subcategory="{dataset}",
+            labels={"model": "{model}", "artefact": "PD/TC"},
+        ),
         comparison=f"{GR_RUN}/comparison.csv",
         fidelity=f"{GR_RUN}/fidelity.csv",
-    params:
-        py=PY["tf"],
     log:
         f"{GR_LOG}/table.log",
+    conda:
+        "../../envs/tf.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../../envs/tf.yaml"
+    params:
+        env=ENV["tf"],
     shell:
-        "{params.py} -m xairepro.gradient_rollback.table --explanations {input.explanations} --shards {input.shards} "
+        "xairepro-env {params.env} -m xairepro.gradient_rollback.table --explanations {input.explanations} --shards {input.shards} "
         "--metrics {output.metrics} --comparison {output.comparison} --fidelity {output.fidelity} > {log} 2>&1"
 
 
@@ -146,20 +157,30 @@ rule gr_plot:
         comparison=rules.gr_table.output.comparison,
         fidelity=rules.gr_table.output.fidelity,
     output:
-        bars=report(f"{GR_RUN}/pd_tc.png", caption="../report/gradient_rollback/pd_tc.rst",
-                    category="2. Gradient Rollback", subcategory="{dataset}", labels={"model": "{model}", "artefact": "PD/TC bars"}),
-        scatter=report(f"{GR_RUN}/fidelity.png", caption="../report/gradient_rollback/fidelity.rst",
-                       category="2. Gradient Rollback", subcategory="{dataset}", labels={"model": "{model}", "artefact": "fidelity"}),
-    params:
-        py=PY["torch"],
+        bars=report(
+            f"{GR_RUN}/pd_tc.png",
+            caption="../report/gradient_rollback/pd_tc.rst",
+            category="2. Gradient Rollback",
+            subcategory="{dataset}",
+            labels={"model": "{model}", "artefact": "PD/TC bars"},
+        ),
+        scatter=report(
+            f"{GR_RUN}/fidelity.png",
+            caption="../report/gradient_rollback/fidelity.rst",
+            category="2. Gradient Rollback",
+            subcategory="{dataset}",
+            labels={"model": "{model}", "artefact": "fidelity"},
+        ),
     log:
         f"{GR_LOG}/plot.log",
+    conda:
+        "../../envs/torch.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        env=ENV["torch"],
     shell:
-        "{params.py} -m xairepro.gradient_rollback.plot --comparison {input.comparison} --fidelity {input.fidelity} "
+        "xairepro-env {params.env} -m xairepro.gradient_rollback.plot --comparison {input.comparison} --fidelity {input.fidelity} "
         "--bars {output.bars} --scatter {output.scatter} > {log} 2>&1"

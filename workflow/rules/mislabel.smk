@@ -12,89 +12,95 @@ METHOD_TABLES["mislabel"] = lambda: ["results/mislabel/comparison.csv"]
 
 
 rule mislabel_score:
-    wildcard_constraints:
-        model="cnn|rnn|xgboost",
-        run=r"\d+",
-        scorer="explaind|dknn",
     input:
         rules.rps_train.output.npz,
     output:
         npz=f"{MISLABEL_RUN}/scores_{{scorer}}.npz",
         metrics=f"{MISLABEL_RUN}/scores_{{scorer}}.json",
-    params:
-        py=PY["torch"],
-        settings=f"--k {MISLABEL['dknn_k']} --epochs {MISLABEL['explaind']['epochs']} "
-        f"--batch-size {MISLABEL['explaind']['batch_size']} --lr {MISLABEL['explaind']['lr']} --seed {RPS['seed']}",
     log:
         "results/logs/mislabel/{dataset}/{model}/run{run}/score_{scorer}.log",
     benchmark:
         "results/benchmarks/mislabel/{dataset}/{model}/run{run}/score_{scorer}.tsv"
+    wildcard_constraints:
+        scorer="explaind|dknn",
+    conda:
+        "../../envs/torch.yaml"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        env=ENV["torch"],
+        settings=f"--k {MISLABEL['dknn_k']} --epochs {MISLABEL['explaind']['epochs']} "
+        f"--batch-size {MISLABEL['explaind']['batch_size']} --lr {MISLABEL['explaind']['lr']} --seed {RPS['seed']}",
     shell:
-        "{params.py} -m xairepro.mislabel.score --train {input} --scorer {wildcards.scorer} {params.settings} "
+        "xairepro-env {params.env} -m xairepro.mislabel.score --train {input} --scorer {wildcards.scorer} {params.settings} "
         "--out {output.npz} --metrics {output.metrics} > {log} 2>&1"
 
 
 rule mislabel_debug:
-    wildcard_constraints:
-        model="cnn|rnn|xgboost",
-        run=r"\d+",
     input:
         train=rules.rps_train.output.npz,
         model=rules.rps_train.output.model,
         scores=expand(f"{MISLABEL_RUN}/scores_{{scorer}}.npz", scorer=MISLABEL["scorers"], allow_missing=True),
     output:
         f"{MISLABEL_RUN}/debugging.csv",
-    params:
-        py=PY["torch"],
-        scores=lambda w, input: " ".join(f"{s}={p}" for s, p in zip(MISLABEL["scorers"], input.scores)),
-        # rps_debug's settings: the same checkpoints and retraining as the explainers' curves.
-        settings=lambda w: rps.debug_flags(RPS, w.model),
     log:
         "results/logs/mislabel/{dataset}/{model}/run{run}/debug.log",
     benchmark:
         "results/benchmarks/mislabel/{dataset}/{model}/run{run}/debug.tsv"
+    conda:
+        "../../envs/torch.yaml"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=lambda w: rps.debug_runtime(w.model),
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        env=ENV["torch"],
+        scores=lambda w, input: " ".join(f"{s}={p}" for s, p in zip(MISLABEL["scorers"], input.scores)),
+        # rps_debug's settings: the same checkpoints and retraining as the explainers' curves.
+        settings=lambda w: rps.debug_flags(RPS, w.model),
     shell:
-        "{params.py} -m xairepro.rps_lje.debug --train {input.train} --model-file {input.model} "
+        "xairepro-env {params.env} -m xairepro.rps_lje.debug --train {input.train} --model-file {input.model} "
         "--scores {params.scores} --no-baselines --run {wildcards.run} {params.settings} --out {output} > {log} 2>&1"
 
 
 rule mislabel_summarize:
-    wildcard_constraints:
-        model="cnn|rnn|xgboost",
     input:
-        rps=lambda w: expand("results/rps_lje/{dataset}/{model}/run{run}/debugging.csv", dataset=w.dataset,
-                             model=w.model, run=range(rps.runs(RPS, w.model))),
-        ours=lambda w: expand("results/mislabel/{dataset}/{model}/run{run}/debugging.csv", dataset=w.dataset,
-                              model=w.model, run=range(rps.runs(RPS, w.model))),
+        rps=lambda w: expand(
+            "results/rps_lje/{dataset}/{model}/run{run}/debugging.csv",
+            dataset=w.dataset,
+            model=w.model,
+            run=range(rps.runs(RPS, w.model)),
+        ),
+        ours=lambda w: expand(
+            "results/mislabel/{dataset}/{model}/run{run}/debugging.csv",
+            dataset=w.dataset,
+            model=w.model,
+            run=range(rps.runs(RPS, w.model)),
+        ),
     output:
         curves="results/mislabel/{dataset}/{model}/debugging_curves.csv",
-        figure=report("results/mislabel/{dataset}/{model}/debugging.png", caption="../report/mislabel/debugging.rst",
-                      category="7. Mislabel benchmark", subcategory="{dataset}", labels={"model": "{model}", "artefact": "flips found and accuracy"}),
+        figure=report(
+            "results/mislabel/{dataset}/{model}/debugging.png",
+            caption="../report/mislabel/debugging.rst",
+            category="7. Mislabel benchmark",
+            subcategory="{dataset}",
+            labels={"model": "{model}", "artefact": "flips found and accuracy"},
+        ),
         table="results/mislabel/{dataset}/{model}/summary.csv",
-    params:
-        py=PY["torch"],
     log:
         "results/logs/mislabel/{dataset}/{model}/summarize.log",
+    conda:
+        "../../envs/torch.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        env=ENV["torch"],
     shell:
-        "{params.py} -m xairepro.mislabel.summarize --debugging {input.rps} {input.ours} --dataset {wildcards.dataset} "
+        "xairepro-env {params.env} -m xairepro.mislabel.summarize --debugging {input.rps} {input.ours} --dataset {wildcards.dataset} "
         "--model {wildcards.model} --curves {output.curves} --figure {output.figure} --table {output.table} > {log} 2>&1"
 
 
@@ -102,20 +108,24 @@ rule mislabel_report:
     input:
         [f"results/mislabel/{RPS[m]['dataset']}/{m}/summary.csv" for m in RPS["models"]],
     output:
-        summary=report("results/mislabel/summary.csv", caption="../report/mislabel/summary.rst",
-                       category="7. Mislabel benchmark", labels={"artefact": "summary table"}),
+        summary=report(
+            "results/mislabel/summary.csv",
+            caption="../report/mislabel/summary.rst",
+            category="7. Mislabel benchmark",
+            labels={"artefact": "summary table"},
+        ),
         markdown="results/mislabel/summary.md",
         comparison="results/mislabel/comparison.csv",
-    params:
-        py=PY["torch"],
     log:
         "results/logs/mislabel/report.log",
+    conda:
+        "../../envs/torch.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        env=ENV["torch"],
     shell:
-        "{params.py} -m xairepro.mislabel.report --tables {input} --summary {output.summary} "
+        "xairepro-env {params.env} -m xairepro.mislabel.report --tables {input} --summary {output.summary} "
         "--markdown {output.markdown} --comparison {output.comparison} > {log} 2>&1"

@@ -9,53 +9,58 @@ rule scorecard:
     output:
         csv=report("results/scorecard.csv", caption="../report/scorecard.rst", category="1. Scorecard"),
         md="results/scorecard.md",
-    params:
-        py=PY["torch"],
     log:
         "results/logs/scorecard.log",
+    conda:
+        "../../envs/torch.yaml"
     threads: 1
     resources:
         mem_mb=500,
         runtime=5,
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        env=ENV["torch"],
     shell:
-        "{params.py} -m xairepro.scorecard.build {output.csv} {output.md} {input.tables} > {log} 2>&1"
+        "xairepro-env {params.env} -m xairepro.scorecard.build {output.csv} {output.md} {input.tables} > {log} 2>&1"
 
 
 rule software_versions:
     output:
-        report("results/software/{env}.txt", caption="../report/software.rst", category="8. Software",
-               labels={"environment": "{env}"}),
-    params:
-        py=lambda wildcards: PY[wildcards.env],
+        report(
+            "results/software/{env}.txt",
+            caption="../report/software.rst",
+            category="8. Software",
+            labels={"environment": "{env}"},
+        ),
     log:
         "results/logs/software/{env}.log",
     wildcard_constraints:
         env="|".join(ENVS),
+    conda:
+        lambda wildcards: f"../../envs/{wildcards.env}.yaml"
     threads: 1
     resources:
         mem_mb=500,
         runtime=5,
-    conda:
-        lambda wildcards: f"../../envs/{wildcards.env}.yaml"
+    params:
+        env=lambda wildcards: ENV[wildcards.env],
     shell:
-        "({params.py} --version && {params.py} -m pip freeze --all) > {output} 2> {log}"
+        "(xairepro-env {params.env} --version && xairepro-env {params.env} -m pip freeze --all) > {output} 2> {log}"
 
 
 rule effective_config:
     output:
         report("results/config.yaml", caption="../report/config.rst", category="8. Software"),
-    params:
-        py=PY["torch"],
-        config=json.dumps(config),
     log:
         "results/logs/config.log",
+    conda:
+        "../../envs/torch.yaml"
     threads: 1
     resources:
         mem_mb=500,
         runtime=5,
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        env=ENV["torch"],
+        # without data_mirror: where the verified data came from does not change a result
+        config=json.dumps({key: value for key, value in config.items() if key != "data_mirror"}),
     shell:
-        "{params.py} -m xairepro.scorecard.config_dump {params.config:q} {output} > {log} 2>&1"
+        "xairepro-env {params.env} -m xairepro.scorecard.config_dump {params.config:q} {output} > {log} 2>&1"

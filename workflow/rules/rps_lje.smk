@@ -10,9 +10,6 @@ METHOD_TABLES["rps_lje"] = lambda: ["results/rps_lje/debugging_40pct.csv"]
 
 
 rule rps_train:
-    wildcard_constraints:
-        model="cnn|rnn|xgboost",
-        run=r"\d+",
     input:
         data=lambda w: dataset_dir(w.dataset),
         glove=lambda w: dataset_dir("glove-6b-50d") if w.model == "rnn" else [],
@@ -20,111 +17,117 @@ rule rps_train:
         npz="results/rps_lje/{dataset}/{model}/run{run}/train.npz",
         model="results/rps_lje/{dataset}/{model}/run{run}/model.pt",
         metrics="results/rps_lje/{dataset}/{model}/run{run}/train_metrics.json",
-    params:
-        py=PY["torch"],
-        seed=RPS["seed"],
-        flags=lambda w: rps.cli_flags(RPS[w.model]),
-        glove=lambda w, input: f"--glove-dir {input.glove}" if w.model == "rnn" else "",
     log:
         "results/logs/rps_lje/{dataset}/{model}/run{run}/train.log",
     benchmark:
         "results/benchmarks/rps_lje/{dataset}/{model}/run{run}/train.tsv"
+    conda:
+        "../../envs/torch.yaml"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=120,
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        env=ENV["torch"],
+        seed=RPS["seed"],
+        flags=lambda w: rps.cli_flags(rps.section(RPS, w.model, w.dataset)),
+        glove=lambda w, input: f"--glove-dir {input.glove}" if w.model == "rnn" else "",
     shell:
-        "{params.py} -m xairepro.rps_lje.train --model {wildcards.model} --dataset {wildcards.dataset} "
+        "xairepro-env {params.env} -m xairepro.rps_lje.train --model {wildcards.model} --dataset {wildcards.dataset} "
         "--data-dir {input.data} {params.glove} --run {wildcards.run} --seed {params.seed} {params.flags} "
         "--out {output.npz} --model-out {output.model} --metrics {output.metrics} > {log} 2>&1"
 
 
 rule rps_explain:
-    wildcard_constraints:
-        model="cnn|rnn|xgboost",
-        run=r"\d+",
-        explainer="|".join(RPS_EXPLAINERS),
     input:
         rules.rps_train.output.npz,
     output:
         npz="results/rps_lje/{dataset}/{model}/run{run}/explain_{explainer}.npz",
         metrics="results/rps_lje/{dataset}/{model}/run{run}/explain_{explainer}.json",
         timing="results/rps_lje/{dataset}/{model}/run{run}/explain_{explainer}.timing.json",
-    params:
-        py=PY["torch"],
-        settings=f"--gamma {RPS['gamma']} --lmbda {RPS['lmbda']} --epochs {RPS['rps_l2_epochs']} "
-        f"--damping {RPS['damping']} --test-points {RPS['explained_test_points']}",
     log:
         "results/logs/rps_lje/{dataset}/{model}/run{run}/explain_{explainer}.log",
     benchmark:
         "results/benchmarks/rps_lje/{dataset}/{model}/run{run}/explain_{explainer}.tsv"
+    wildcard_constraints:
+        explainer="|".join(RPS_EXPLAINERS),
+    conda:
+        "../../envs/torch.yaml"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=60,
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        env=ENV["torch"],
+        settings=f"--gamma {RPS['gamma']} --lmbda {RPS['lmbda']} --epochs {RPS['rps_l2_epochs']} "
+        f"--damping {RPS['damping']} --test-points {RPS['explained_test_points']}",
     shell:
-        "{params.py} -m xairepro.rps_lje.explain --train {input} --explainer {wildcards.explainer} "
+        "xairepro-env {params.env} -m xairepro.rps_lje.explain --train {input} --explainer {wildcards.explainer} "
         "{params.settings} --out {output.npz} --metrics {output.metrics} "
         "--timing {output.timing} > {log} 2>&1"
 
 
 rule rps_debug:
-    wildcard_constraints:
-        model="cnn|rnn|xgboost",
-        run=r"\d+",
     input:
         train=rules.rps_train.output.npz,
         model=rules.rps_train.output.model,
-        weights=expand("results/rps_lje/{dataset}/{model}/run{run}/explain_{explainer}.npz", explainer=RPS_EXPLAINERS, allow_missing=True),
+        weights=expand(
+            "results/rps_lje/{dataset}/{model}/run{run}/explain_{explainer}.npz",
+            explainer=RPS_EXPLAINERS,
+            allow_missing=True,
+        ),
     output:
         "results/rps_lje/{dataset}/{model}/run{run}/debugging.csv",
-    params:
-        scores=lambda w, input: " ".join(f"{e}={p}" for e, p in zip(RPS_EXPLAINERS, input.weights)),
-        settings=lambda w: rps.debug_flags(RPS, w.model),
-        py=PY["torch"],
     log:
         "results/logs/rps_lje/{dataset}/{model}/run{run}/debug.log",
     benchmark:
         "results/benchmarks/rps_lje/{dataset}/{model}/run{run}/debug.tsv"
+    conda:
+        "../../envs/torch.yaml"
     threads: 1
     resources:
         mem_mb=4000,
         runtime=lambda w: rps.debug_runtime(w.model),
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        scores=lambda w, input: " ".join(f"{e}={p}" for e, p in zip(RPS_EXPLAINERS, input.weights)),
+        settings=lambda w: rps.debug_flags(RPS, w.model),
+        env=ENV["torch"],
     shell:
-        "{params.py} -m xairepro.rps_lje.debug --train {input.train} --model-file {input.model} "
+        "xairepro-env {params.env} -m xairepro.rps_lje.debug --train {input.train} --model-file {input.model} "
         "--scores {params.scores} --run {wildcards.run} {params.settings} --out {output} > {log} 2>&1"
 
 
 rule rps_summarize:
-    wildcard_constraints:
-        model="cnn|rnn|xgboost",
     input:
-        lambda w: expand("results/rps_lje/{dataset}/{model}/run{run}/debugging.csv", dataset=w.dataset,
-                         model=w.model, run=range(rps.runs(RPS, w.model))),
+        lambda w: expand(
+            "results/rps_lje/{dataset}/{model}/run{run}/debugging.csv",
+            dataset=w.dataset,
+            model=w.model,
+            run=range(rps.runs(RPS, w.model)),
+        ),
     output:
         curves="results/rps_lje/{dataset}/{model}/debugging_curves.csv",
         vs_paper="results/rps_lje/{dataset}/{model}/curves_vs_paper.csv",
-        figure=report("results/rps_lje/{dataset}/{model}/debugging.png", caption="../report/rps_lje/debugging.rst",
-                      category="3. RPS-LJE", subcategory="{dataset}", labels={"model": "{model}", "artefact": "dataset debugging"}),
+        figure=report(
+            "results/rps_lje/{dataset}/{model}/debugging.png",
+            caption="../report/rps_lje/debugging.rst",
+            category="3. RPS-LJE",
+            subcategory="{dataset}",
+            labels={"model": "{model}", "artefact": "dataset debugging"},
+        ),
         table="results/rps_lje/{dataset}/{model}/debugging_40pct.csv",
-    params:
-        py=PY["torch"],
     log:
         "results/logs/rps_lje/{dataset}/{model}/summarize.log",
+    conda:
+        "../../envs/torch.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        env=ENV["torch"],
     shell:
-        "{params.py} -m xairepro.rps_lje.summarize --debugging {input} --model {wildcards.model} "
+        "xairepro-env {params.env} -m xairepro.rps_lje.summarize --debugging {input} --model {wildcards.model} "
         "--dataset {wildcards.dataset} --curves {output.curves} --vs-paper {output.vs_paper} --figure {output.figure} "
         "--table {output.table} > {log} 2>&1"
 
@@ -136,24 +139,36 @@ rule rps_report:
         timings=rps.timing_files(RPS),
         debug_benchmarks=rps.debug_benchmark_files(RPS),
     output:
-        table=report("results/rps_lje/debugging_40pct.csv", caption="../report/rps_lje/table.rst",
-                     category="3. RPS-LJE", labels={"artefact": "40% checked table"}),
-        times=report("results/rps_lje/explain_times.csv", caption="../report/rps_lje/times.rst",
-                     category="3. RPS-LJE", labels={"artefact": "explanation time"}),
-        vs_paper=report("results/rps_lje/curves_vs_paper.csv", caption="../report/rps_lje/curves_vs_paper.rst",
-                        category="3. RPS-LJE", labels={"artefact": "whole curves vs the paper"}),
+        table=report(
+            "results/rps_lje/debugging_40pct.csv",
+            caption="../report/rps_lje/table.rst",
+            category="3. RPS-LJE",
+            labels={"artefact": "40% checked table"},
+        ),
+        times=report(
+            "results/rps_lje/explain_times.csv",
+            caption="../report/rps_lje/times.rst",
+            category="3. RPS-LJE",
+            labels={"artefact": "explanation time"},
+        ),
+        vs_paper=report(
+            "results/rps_lje/curves_vs_paper.csv",
+            caption="../report/rps_lje/curves_vs_paper.rst",
+            category="3. RPS-LJE",
+            labels={"artefact": "whole curves vs the paper"},
+        ),
         markdown="results/rps_lje/summary.md",
-    params:
-        py=PY["torch"],
     log:
         "results/logs/rps_lje/report.log",
+    conda:
+        "../../envs/torch.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../../envs/torch.yaml"
+    params:
+        env=ENV["torch"],
     shell:
-        "{params.py} -m xairepro.rps_lje.report --tables {input.tables} --vs-paper {input.vs_paper} "
+        "xairepro-env {params.env} -m xairepro.rps_lje.report --tables {input.tables} --vs-paper {input.vs_paper} "
         "--timings {input.timings} --debug-benchmarks {input.debug_benchmarks} --table {output.table} --times {output.times} "
         "--curves-vs-paper {output.vs_paper} --markdown {output.markdown} > {log} 2>&1"

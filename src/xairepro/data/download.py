@@ -17,8 +17,8 @@ import hashlib
 import importlib.util
 import json
 import logging
+import os
 import shutil
-import sys
 import tarfile
 import zipfile
 from pathlib import Path
@@ -65,8 +65,14 @@ def tree_digest(root: Path, folder: str) -> str:
     return hashlib.sha256(lines.encode()).hexdigest()
 
 
+# The repository's vendored copies (src/xairepro/data/download.py -> <checkout>/data/vendored); found from
+# the package, so no path to them is part of a job's provenance.
+VENDORED = Path(__file__).resolve().parents[3] / "data" / "vendored"
+
+
 def choose_sources(ds: Dataset, mirror: Path | None, vendored: Path | None) -> tuple[list[Source], Path | None]:
-    """The sources to use and the folder their relative locations start from."""
+    """The sources to use and the folder their relative locations start from. With a mirror, a dataset
+    that would need the network is an error, never a quiet download."""
     if ds.vendored and vendored and all((vendored / s.location).exists() for s in ds.vendored):
         return list(ds.vendored), vendored
     if mirror is not None:
@@ -74,11 +80,38 @@ def choose_sources(ds: Dataset, mirror: Path | None, vendored: Path | None) -> t
             raise MissingDataError(f"data_mirror {mirror} is not a folder; fix the config key data_mirror "
                                    "or set it to null to download from the canonical URLs")
         if ds.mirror:
-            missing = [s.location for s in ds.mirror if not (mirror / s.location).exists()]
+            missing = [str(mirror / s.location) for s in ds.mirror if not (mirror / s.location).exists()]
             if missing:
                 raise MissingDataError(f"dataset {ds.name!r}: the mirror {mirror} lacks {', '.join(missing)}")
             return list(ds.mirror), mirror
+        urls = [s.location for s in ds.sources if s.kind == "url"]
+        if urls:
+            raise MissingDataError(
+                f"dataset {ds.name!r} has no layout in the mirror {mirror} (the registry lists none), and data_mirror "
+                f"is set, so it is not downloaded from {', '.join(urls)}: download it on a machine with internet "
+                "(data_mirror: null) or add a mirror entry for it in src/xairepro/data/registry.py")
     return list(ds.sources), None
+
+
+class LoggedProgress:
+    """pooch's progress-bar interface, writing `percent of total` lines to the log: a download that runs
+    without a terminal (a cluster job, `> log`) still says how far it is."""
+
+    def __init__(self, name: str, every_percent: int = 5):
+        self.name, self.every, self.total, self.done, self.next_report = name, every_percent, 0, 0, every_percent
+
+    def update(self, n: int) -> None:
+        self.done += n
+        if self.total and 100 * self.done / self.total >= self.next_report:
+            percent = min(100, 100 * self.done // self.total)
+            log.info("downloading %s: %d%% of %.1f MB", self.name, percent, self.total / 1e6)
+            self.next_report = (percent // self.every + 1) * self.every
+
+    def reset(self) -> None:
+        self.done = 0
+
+    def close(self) -> None:
+        log.info("downloaded %s (%.1f MB)", self.name, self.done / 1e6)
 
 
 def fetch_source(src: Source, base: Path | None, cache: Path) -> Path:
@@ -90,7 +123,7 @@ def fetch_source(src: Source, base: Path | None, cache: Path) -> Path:
         # pooch downloads to a temporary file and checks known_hash before moving it into the cache.
         try:
             return Path(pooch.retrieve(src.location, known_hash=src.known_hash, path=cache,
-                                       fname=src.filename, progressbar=sys.stderr.isatty()))
+                                       fname=src.filename, progressbar=LoggedProgress(src.filename or src.location)))
         except ValueError as err:  # pooch's hash mismatch
             raise ChecksumError(src.location, src.known_hash, str(err)) from None
     if src.kind == "package":
@@ -224,8 +257,10 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("name")
     parser.add_argument("out_dir", type=Path)
-    parser.add_argument("--mirror", default="", help="offline mirror folder (empty: none)")
-    parser.add_argument("--vendored", type=Path, default=None, help="folder of the repository's vendored data")
+    parser.add_argument("--mirror", default=os.environ.get("XAIREPRO_DATA_MIRROR", ""),
+                        help="offline mirror folder (empty: none; default: $XAIREPRO_DATA_MIRROR, which the "
+                             "workflow sets from the config key data_mirror)")
+    parser.add_argument("--vendored", type=Path, default=VENDORED, help="folder of the repository's vendored data")
     parser.add_argument("--cache", type=Path, default=Path("data/.downloads"))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")

@@ -2,6 +2,8 @@
 lint wants no functions in rule files. `config` is the `empirical_explainers` section."""
 from __future__ import annotations
 
+from xairepro.config.errors import lookup
+
 RESULTS = "results/empirical_explainers"
 
 
@@ -17,7 +19,8 @@ def setups(config: dict) -> dict[str, dict]:
 
 def setup(config: dict, dataset: str) -> dict:
     """The dataset's settings, with null sizes spelled 'all' for the command line."""
-    return {key: "all" if value is None else value for key, value in setups(config)[dataset].items()}
+    return {key: "all" if value is None else value for key, value in lookup(setups(config), dataset, "empirical_explainers dataset",
+                                                            "empirical_explainers.setups (an entry with that dataset)").items()}
 
 
 def shards(config: dict, dataset: str, explainer: str, split: str) -> list[str]:

@@ -1,6 +1,7 @@
 """Step 2: run the expensive target explainer over one shard of a split and write json lines
 (index, input_ids, attributions, prediction, label). The shards of a split are contiguous blocks,
-so the jobs can run in parallel and the files, read in shard order, keep the split's order.
+so the jobs can run in parallel and the files, read in shard order, keep the split's order. Logs
+"instance i of N" and keeps finished rows in <out>.partial.jsonl, so a killed shard resumes where it stopped.
 
 python -m xairepro.empirical_explainers.target_explain --dataset sst2 --data data/sst2 \
     --model results/empirical_explainers/sst2/downstream/model --explainer lig-25 --split test \
@@ -11,25 +12,30 @@ from __future__ import annotations
 import argparse
 
 import torch
-from tqdm import tqdm
-
-from xairepro.io import start_step
+from xairepro.io import Resumable, start_step
 from xairepro.empirical_explainers.data import size_arg, load_split, shard_range, tokenize, write_jsonl
 from xairepro.empirical_explainers.explainers import make_target_explainer, parse_explainer
 
 
-def explain(explainer, ids: list[list[int]], indices, labels, seed: int):
+def explain(explainer, ids: list[list[int]], indices, labels, seed: int, done: Resumable | None = None, log=None):
     """One json row per instance; SVS's permutations are seeded by the instance index, so a row
-    does not depend on how the split was sharded."""
+    does not depend on how the split was sharded (nor on a restart: `done` holds rows finished before)."""
     rows = []
-    for i in tqdm(indices, desc=f"{explainer.name} explanations"):
-        input_ids = torch.tensor(ids[i])
-        if explainer.name == "svs":
-            e = explainer.attribute(input_ids, seed=seed * 1_000_003 + i)
-        else:
-            e = explainer.attribute(input_ids)
-        rows.append({"index": i, "input_ids": ids[i], "attributions": [round(v, 7) for v in e.attributions.tolist()],
-                     "prediction": e.prediction, "label": labels[i]})
+    for n, i in enumerate(indices, 1):
+        row = done.get(str(i)) if done else None
+        if row is None:
+            input_ids = torch.tensor(ids[i])
+            if explainer.name == "svs":
+                e = explainer.attribute(input_ids, seed=seed * 1_000_003 + i)
+            else:
+                e = explainer.attribute(input_ids)
+            row = {"index": i, "input_ids": ids[i], "attributions": [round(v, 7) for v in e.attributions.tolist()],
+                   "prediction": e.prediction, "label": labels[i]}
+            if done:
+                done.add(str(i), row)
+        if log and (n % 10 == 0 or n == len(indices)):
+            log.info("%s: instance %d of %d", explainer.name, n, len(indices))
+        rows.append(row)
     return rows
 
 
@@ -65,7 +71,9 @@ def main(argv=None):
     log.info("%s %s shard %d/%d: instances %d..%d (%d truncated in the whole split)",
              a.dataset, a.split, a.shard, a.shards, indices.start, indices.stop - 1, cut)
     explainer = make_target_explainer(a.explainer, model, tokenizer)
-    write_jsonl(a.out, explain(explainer, ids, indices, [label for _, label in examples], a.seed))
+    done = Resumable(a.out, vars(a), inputs=[a.data, a.model], log=log)
+    write_jsonl(a.out, explain(explainer, ids, indices, [label for _, label in examples], a.seed, done, log))
+    done.finish()
 
 
 if __name__ == "__main__":

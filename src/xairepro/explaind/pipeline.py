@@ -3,11 +3,12 @@ from __future__ import annotations
 
 import json
 
+from xairepro.config.errors import lookup
+
 
 def task(cfg: dict, name: str) -> dict:
-    if name not in cfg["tasks"]:
-        raise ValueError(f"explaind task {name!r} is not in config explaind.tasks ({', '.join(cfg['tasks'])})")
-    return cfg["tasks"][name]
+    """The settings of task `name` under explaind.tasks, or an error naming that key."""
+    return lookup(cfg["tasks"], name, "explaind task", "explaind.tasks")
 
 
 def datasets(cfg: dict, name: str) -> list[str]:
@@ -35,8 +36,10 @@ def pipeline(cfg: dict, name: str) -> str:
 
 
 def targets(cfg: dict) -> list[str]:
+    """The final outputs of every task listed in explaind.run."""
     out = []
-    for name, settings in cfg["tasks"].items():
+    for name in cfg["run"]:
+        settings = task(cfg, name)
         run = f"results/explaind/{name}"
         out += [f"{run}/{f}" for f in ("fidelity.json", "phases.csv", "components.csv", "top_examples.csv", "comparison.csv")]
         out += [f"{run}/plots/{p}.png" for p in ("training_curves", "phase_components", "step_components")]

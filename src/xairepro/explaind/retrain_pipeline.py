@@ -9,13 +9,15 @@ re-initialises everything (independent of t, run once per seed). Accuracies are 
 whole training set and test split at θ before any update and after every epoch.
 
 Writes a CSV, one row per (variant, t, seed): steps (and epochs) until train accuracy reached 1.0
-and until both reached 1.0 (empty: not reached within max_steps), and the last accuracies.
+and until both reached 1.0 (empty: not reached within max_steps), and the last accuracies. Logs
+"retraining i of N" and keeps finished retrainings in <out>.partial.jsonl, so a killed job resumes
+with the next one (the paper's settings run ~300 retrainings of up to 501 epochs).
 """
 from __future__ import annotations
 
 import json
 
-from xairepro.io import start_step, write_csv
+from xairepro.io import Resumable, start_step, write_csv
 
 from .history import History, batch_schedule
 from .task import new_model, parse_pipeline_step
@@ -74,15 +76,25 @@ def main(argv=None):
     if settings["optimizer"]["schedule"] != "constant":
         raise ValueError("retrain_pipeline retrains at the task's constant learning rate: needs schedule constant")
     lr = float(settings["optimizer"]["lr"])
+    every, seeds = pipeline["retrain_every"], pipeline["retrain_seeds"]
+    total = len(seeds) * (1 + 2 * (history.n_steps // every))
+    done = Resumable(args.out, vars(args), inputs=[args.history], log=log)
     rows = []
-    for variant, t, seed, theta in starts(task.model, history, task.optimizer, task.data, pipeline["groups"],
-                                          pipeline["retrain_every"], pipeline["retrain_seeds"],
-                                          lambda s: new_model(settings, s, args.dtype, args.device).initial_params()):
-        result = retrain(task.model, task.optimizer, lr, theta, task.data, task.batch_size,
-                         pipeline["retrain_max_epochs"], seed)
-        rows.append({"variant": variant, "step_from": t, "seed": seed, **result})
-        log.info("%s", rows[-1])
+    for i, (variant, t, seed, theta) in enumerate(starts(
+            task.model, history, task.optimizer, task.data, pipeline["groups"], every, seeds,
+            lambda s: new_model(settings, s, args.dtype, args.device).initial_params()), 1):
+        key = f"{variant}/{t}/{seed}"
+        row = done.get(key)
+        if row is None:
+            result = retrain(task.model, task.optimizer, lr, theta, task.data, task.batch_size,
+                             pipeline["retrain_max_epochs"], seed)
+            row = done.add(key, {"variant": variant, "step_from": t, "seed": seed, **result})
+            log.info("retraining %d of %d: %s", i, total, row)
+        else:
+            log.info("retraining %d of %d: %s (finished before the restart)", i, total, key)
+        rows.append(row)
     write_csv(args.out, rows)
+    done.finish()
 
 
 if __name__ == "__main__":

@@ -1,17 +1,16 @@
 """Step 3: delete each explanation set, retrain with the same seed, and record the prediction's new
 probability and top-1 (python -m xairepro.gradient_rollback.evaluate). One shard of the (prediction,
-set) pairs per job, so the retrainings fan out over cores or SLURM nodes."""
+set) pairs per job, so the retrainings fan out over cores or SLURM nodes. Logs "retraining i of N" and keeps
+finished retrainings in <out>.partial.jsonl, so a killed shard resumes with the next one."""
 from __future__ import annotations
 
 import argparse
 import json
 from pathlib import Path
 
-from tqdm import tqdm
-
 from xairepro.gradient_rollback import data, run
 from xairepro.gradient_rollback.model import Trainer, configure_threads, tail_probabilities
-from xairepro.io import start_step, write_json
+from xairepro.io import Resumable, start_step, write_json
 
 
 def shard_jobs(sets: dict, shard: int, shards: int) -> list[tuple[int, str, list[int]]]:
@@ -43,15 +42,22 @@ def main(argv=None) -> None:
     predictions = {r["test_index"]: r for r in json.loads(args.explanations.read_text())["explained"]}
     jobs = shard_jobs(json.loads(args.sets.read_text()), args.shard, args.shards)
     trainer = Trainer(settings, len(graph.entities), len(graph.relations))
+    done = Resumable(args.out, vars(args), inputs=[args.run_dir, args.explanations, args.sets], log=log)
     records = []
-    for test_index, name, removed in tqdm(jobs, desc=f"retrain shard {args.shard}"):
-        h, r, _ = predictions[test_index]["triple"]
-        retrained = trainer.train(graph.train, removed=removed, track=False, redraw=args.schedule == "redrawn")
-        p = tail_probabilities(settings.model, retrained.E, retrained.R, h, r)
-        records.append({"test_index": test_index, "setting": name, "deleted": len(removed),
-                        "probability_after": float(p[predictions[test_index]["prediction"]]),
-                        "top1_after": int(p.argmax())})
+    for i, (test_index, name, removed) in enumerate(jobs, 1):
+        key = f"{test_index}/{name}"
+        record = done.get(key)
+        if record is None:
+            h, r, _ = predictions[test_index]["triple"]
+            retrained = trainer.train(graph.train, removed=removed, track=False, redraw=args.schedule == "redrawn")
+            p = tail_probabilities(settings.model, retrained.E, retrained.R, h, r)
+            record = done.add(key, {"test_index": test_index, "setting": name, "deleted": len(removed),
+                                    "probability_after": float(p[predictions[test_index]["prediction"]]),
+                                    "top1_after": int(p.argmax())})
+        log.info("shard %d: retraining %d of %d (test triple %d, %s)", args.shard, i, len(jobs), test_index, name)
+        records.append(record)
     write_json(args.out, {"shard": args.shard, "shards": args.shards, "retrained": records})
+    done.finish()
     log.info("shard %d/%d: %d retrainings", args.shard, args.shards, len(records))
 
 

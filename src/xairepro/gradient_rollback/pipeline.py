@@ -1,21 +1,30 @@
 """What workflow/rules/gradient_rollback.smk needs from the config (lint wants no functions in rule files)."""
 from __future__ import annotations
 
+from xairepro.config.errors import lookup
+
 SETTINGS = ("dim", "epochs", "negatives", "credit")
 
 
+def settings(config: dict, dataset: str) -> dict:
+    """The settings of `dataset` under gradient_rollback.datasets, or an error naming that key."""
+    return lookup(config["datasets"], dataset, "gradient_rollback dataset", "gradient_rollback.datasets")
+
+
 def runs(config: dict, name: str) -> list[str]:
-    """results/gradient_rollback/<dataset>/<model>/<name> for every configured dataset and model."""
-    return [f"results/gradient_rollback/{d}/{m}/{name}" for d in config["datasets"] for m in config["models"]]
+    """results/gradient_rollback/<dataset>/<model>/<name> for every dataset in `run` and every model."""
+    for dataset in config["run"]:
+        settings(config, dataset)
+    return [f"results/gradient_rollback/{d}/{m}/{name}" for d in config["run"] for m in config["models"]]
 
 
 def train_flags(config: dict, dataset: str) -> str:
     """Training settings of `dataset` (per dataset in the paper) and the shared ones, as flags."""
-    values = {**{k: config["datasets"][dataset][k] for k in SETTINGS},
+    values = {**{k: settings(config, dataset)[k] for k in SETTINGS},
               **{k: config[k] for k in ("seed", "learning_rate", "decay_steps", "decay_rate")}}
     return " ".join(f"--{k.replace('_', '-')} {v}" for k, v in values.items())
 
 
 def shard_files(config: dict, dataset: str, model: str) -> list[str]:
-    shards = config["datasets"][dataset]["shards"]
+    shards = settings(config, dataset)["shards"]
     return [f"results/gradient_rollback/{dataset}/{model}/eval/shard{i}-of{shards}.json" for i in range(shards)]

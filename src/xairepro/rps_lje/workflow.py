@@ -1,9 +1,21 @@
 """Helpers of workflow/rules/rps_lje.smk (kept here, not in the rule file, so the rules stay plain)."""
 from __future__ import annotations
 
+from xairepro.config.errors import ConfigError, lookup
+
 EXPLAINER_NAMES = ["lje", "rps_l2", "if"]
 # Keys of a model's config section that are not settings of its train step.
 NOT_TRAIN_FLAGS = ("dataset", "retrain", "runs")
+
+
+def section(rps: dict, model: str, dataset: str | None = None) -> dict:
+    """The config section of `model` (rps_lje.<model>); with `dataset`, also checks that this is the
+    dataset the section trains on, so an output path never runs one dataset with another's settings."""
+    settings = lookup({m: rps[m] for m in ("cnn", "rnn", "xgboost") if m in rps}, model, "rps_lje model", "rps_lje")
+    if dataset is not None and settings["dataset"] != dataset:
+        raise ConfigError(f"results/rps_lje/{dataset}/{model}/ needs `rps_lje.{model}.dataset: {dataset}` in the "
+                          f"config (it is {settings['dataset']!r}; config/paper.yaml has the paper's datasets)")
+    return settings
 
 
 def cli_flags(section: dict) -> str:
