@@ -4,17 +4,20 @@
 # job is looked up when the job runs (workflow/scripts/xairepro-env), not here.
 import re
 import sys
+from pathlib import Path
 
 from snakemake.settings.types import DeploymentMethod
 
-sys.path.insert(0, f"{workflow.basedir}/src")
+# The checkout this file is in (workflow/rules/common.smk), also when another Snakefile includes ours.
+REPO = Path(str(workflow.current_basedir)).parents[1]
+sys.path.insert(0, str(REPO / "src"))
 
 from xairepro.config.errors import ConfigError, validate_config
 from xairepro.data.registry import DATASETS
 from xairepro.envs import ENVS, export_to_jobs, identity
 
 try:
-    validate_config(config, f"{workflow.basedir}/workflow/schemas/config.schema.yaml")
+    validate_config(config, REPO / "workflow" / "schemas" / "config.schema.yaml")
 except ConfigError as error:
     raise WorkflowError(str(error)) from None
 
@@ -23,9 +26,9 @@ except ConfigError as error:
 # never part of a job's provenance, so a moved checkout or a switch between the local venvs and
 # --sdm conda reruns nothing (with rerun-triggers in profiles/default leaving out software-env, whose
 # conda hash includes the checkout's location).
-ENV = {name: identity(name, f"{workflow.basedir}/envs") for name in ENVS}
+ENV = {name: identity(name, REPO / "envs") for name in ENVS}
 export_to_jobs(
-    workflow.basedir,
+    REPO,
     uses_conda=DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method,
     data_mirror=config["data_mirror"],
 )
