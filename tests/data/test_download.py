@@ -144,3 +144,26 @@ def test_a_mirror_without_the_dataset_never_falls_back_to_the_network(tmp_path):
         choose_sources(snli, tmp_path, None)
     digits = get_dataset("digits")  # shipped in a package: no network needed, so the mirror is not asked
     assert choose_sources(digits, tmp_path, None)[1] is None
+
+
+def test_imdb_tree_digest_refuses_a_tree_that_differs_in_one_byte(tmp_path):
+    """IMDB's 50k files are fixed by one digest of the whole aclImdb/ tree: a tree that is not the real
+    one is refused, and so is a real-looking tree with one byte changed."""
+    import dataclasses
+
+    from xairepro.data.download import verify
+    from xairepro.data.registry import get_dataset
+
+    imdb = get_dataset("imdb")
+    folder, _ = imdb.tree_digest
+    for rel, text in (("train/pos/0_9.txt", "great"), ("train/neg/1_2.txt", "awful"), ("test/pos/2_8.txt", "fine")):
+        (tmp_path / folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / folder / rel).write_text(text)
+    no_files = dataclasses.replace(imdb, files={})
+    with pytest.raises(ChecksumError, match="tree digest"):
+        verify(no_files, tmp_path)  # not the real tree
+    pinned = dataclasses.replace(no_files, tree_digest=(folder, tree_digest(tmp_path, folder)))
+    verify(pinned, tmp_path)
+    (tmp_path / folder / "train/neg/1_2.txt").write_text("awfuL")
+    with pytest.raises(ChecksumError, match="tree digest"):
+        verify(pinned, tmp_path)

@@ -62,3 +62,18 @@ def test_bad_settings_are_rejected(run):
     model, opt, hist, data, _ = run
     with pytest.raises(ValueError, match="integration_steps"):
         ExPLAIND(model, opt, hist, data.x_train, data.y_train, integration_steps=0)
+
+
+def test_attributions_do_not_depend_on_chunk_when_batches_and_test_sets_exceed_it(tmp_path):
+    """`chunk` only splits the work: with full-batch steps (30 examples) and 8 test points, chunks of 3 and 7
+    (which split both the per-example gradients and the path points) give the chunk-64 result."""
+    from tests.explaind.explaind_helpers import make_run
+
+    model, opt, hist, data, _ = make_run(tmp_path, "adamw", batch_size=0)
+    results = [ExPLAIND(model, opt, hist, data.x_train, data.y_train, integration_steps=4, chunk=chunk)
+               .attribute(data.x_test[:8], data.y_test[:8], progress=False) for chunk in (64, 7, 3)]
+    assert len(data.x_train) > 7
+    for other in results[1:]:
+        np.testing.assert_allclose(other.data, results[0].data, rtol=1e-10, atol=1e-13)
+        np.testing.assert_allclose(other.step_component, results[0].step_component, rtol=1e-10, atol=1e-13)
+        np.testing.assert_allclose(other.decay, results[0].decay, rtol=1e-10, atol=1e-13)

@@ -58,8 +58,10 @@ class GradientRollback:
         return out
 
     def explain(self, h: int, r: int, t_hat: int) -> list[tuple[int, float]]:
-        """Explanations (x, Δ_x) with Δ_x ≥ 0, largest first. Candidates are the triples that share h, r
-        or t̂ with the prediction (the paper's explanation candidates); for any other triple Δ is 0."""
+        """Explanations (x, Δ_x) with Δ_x ≥ 0, largest first, among the triples that share h, r or t̂ with
+        the prediction (the paper's explanation candidates). Other triples can have Δ ≠ 0 too (their entity
+        rows are tails in the softmax over all entities; with `touched` credit so are their negatives'),
+        but they are not candidates; only a triple never trained on has Δ = 0 for sure."""
         n_ent, n_rel = len(self.E), len(self.R)
         if not (0 <= h < n_ent and 0 <= t_hat < n_ent and 0 <= r < n_rel):
             raise ValueError(f"triple ({h}, {r}, {t_hat}) has an id outside the graph "
