@@ -21,6 +21,7 @@ include: "workflow/rules/empirical_explainers.smk"
 include: "workflow/rules/explaind.smk"
 include: "workflow/rules/dknn.smk"
 include: "workflow/rules/mislabel.smk"
+include: "workflow/rules/attribution_truth.smk"
 include: "workflow/rules/report.smk"
 
 

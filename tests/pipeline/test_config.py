@@ -24,7 +24,7 @@ def test_bad_value_names_key_and_allowed_values(snakemake):
     assert proc.returncode != 0
     assert "gradient_rolback" in out and "methods" in out
     assert ("methods.0: 'gradient_rolback' is not allowed (allowed: 'gradient_rollback', 'rps_lje', "
-            "'empirical_explainers', 'explaind', 'dknn', 'mislabel')") in out
+            "'empirical_explainers', 'explaind', 'dknn', 'mislabel', 'attribution_truth')") in out
 
 
 def test_schema_errors_are_one_line_each_without_the_schema(snakemake):
@@ -98,7 +98,8 @@ def test_workflow_files_are_snakefmt_clean(repo):
 # how long it took and how much memory it used (benchmark:).
 NO_BENCHMARK = {"dknn_plot", "ee_visualize", "explaind_attribute", "explaind_plot", "explaind_plot_pruning",
                 "explaind_plot_pipeline", "gr_topk", "gr_table", "gr_plot", "mislabel_summarize", "mislabel_report",
-                "scorecard", "software_versions", "effective_config", "rps_summarize", "rps_report"}
+                "scorecard", "software_versions", "effective_config", "rps_summarize", "rps_report", "truth_evaluate",
+                "truth_report"}
 
 
 def test_every_rule_that_computes_has_a_benchmark(repo):
