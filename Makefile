@@ -19,7 +19,7 @@ run: envs
 readme-results:
 	.venvs/torch/bin/python -m xairepro.scorecard.readme results/scorecard.md README.md \
 		--block rps_lje=results/rps_lje/summary.md --block mislabel=results/mislabel/summary.md \
-		--block attribution_truth=results/attribution_truth/summary.md \
+		--block attribution_truth=results/attribution_truth/summary.md --block explaind=results/explaind/summary.md \
 		$(if $(wildcard runs/paper/results/rps_lje/summary.md),--block rps_lje_paper=runs/paper/results/rps_lje/summary.md) \
 		$(if $(wildcard results/benchmarks/rps_lje_explain_time.md),--block rps_lje_speed=results/benchmarks/rps_lje_explain_time.md) \
 		$(if $(wildcard results/benchmarks/rps_lje_imdb_epoch.md),--block rps_lje_imdb=results/benchmarks/rps_lje_imdb_epoch.md)

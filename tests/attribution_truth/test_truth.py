@@ -89,6 +89,13 @@ def test_the_plan_is_seeded_and_lists_every_retraining_once():
     assert len(items) == 2 + 4 * 2 + 3 and len({name for name, _, _ in items}) == len(items)
     assert all(len(keep) == 99 for name, keep, _ in items if name.startswith("loo/"))
     assert a.subsets.shape == (3, 50)
+    seeds = {name: seed for name, _, seed in items}
+    assert seeds["full/0"] == 7 and seeds["full/1"] == 8                    # the explained model is full/0
+    assert seeds["loo/%d/1" % a.loo[0]] == seeds["full/1"]                  # LOO pairs its seeds with full
+    assert sorted(seeds[f"lds/{m}"] for m in range(3)) == [7, 8, 9]         # each subset its own seed
+    assert {name.split("/")[0] for name, _, _ in items} == {"full", "loo", "lds"}
+    baseline = scores("same_label", None, tasks.Data(None, np.array([0, 1, 1]), None, np.array([1, 0])), {}, 0)
+    assert baseline.tolist() == [[-1, 1], [1, -1], [1, -1]]
     with pytest.raises(ValueError, match="lds_alpha"):
         make_plan(100, 30, test_points=5, loo_points=4, loo_seeds=2, lds_subsets=3, lds_alpha=1.0, seed=7)
 

@@ -27,6 +27,9 @@ def test_tiny_german_credit_ground_truth(snakemake, tmp_path):
     for r in rows:
         assert -1 <= float(r["lds_mean"]) <= 1 and float(r["seconds"]) >= 0 and float(r["peak_mib"]) > 0
         assert (r["test_points"], r["lds_subsets"], r["loo_points"]) == ("5", "8", "6")
+    # On the logistic regression dattri's explicit influence function and ours compute the same quantity
+    dattri_if = next(r for r in rows if r["method"] == "dattri_if")
+    assert dattri_if["agreement_with"] == "if" and float(dattri_if["agreement"]) > 0.99
     assert (work / "results/attribution_truth/credit_logistic/truth.png").stat().st_size > 0
     assert "random (baseline)" in (work / "results/attribution_truth/summary.md").read_text()
     assert not list(work.glob("results/attribution_truth/**/*.partial.jsonl"))

@@ -99,7 +99,7 @@ def test_workflow_files_are_snakefmt_clean(repo):
 NO_BENCHMARK = {"dknn_plot", "ee_visualize", "explaind_attribute", "explaind_plot", "explaind_plot_pruning",
                 "explaind_plot_pipeline", "gr_topk", "gr_table", "gr_plot", "mislabel_summarize", "mislabel_report",
                 "scorecard", "software_versions", "effective_config", "rps_summarize", "rps_report", "truth_evaluate",
-                "truth_report"}
+                "truth_report", "explaind_report"}
 
 
 def test_every_rule_that_computes_has_a_benchmark(repo):

@@ -23,6 +23,7 @@ def test_explaind_rules_run_and_rerun_identically(snakemake, tmp_path):
                             "plots/training_curves.png", "plots/phase_components.png", "plots/step_components.png")]
     targets += ["results/explaind/digits2/pruning.csv", "results/explaind/digits2/plots/pruning.png"]
     targets += [f"results/explaind/modulo/{name}" for name in PIPELINE_TARGETS]
+    targets += ["results/explaind/summary.md"]
     snakemake("--cores", "1", "--configfile", str(config), "--", *targets)
     run = snakemake.workdir / "results/explaind"
     metrics = ("fidelity.json", "phases.csv", "components.csv", "comparison.csv")
@@ -39,6 +40,12 @@ def test_explaind_rules_run_and_rerun_identically(snakemake, tmp_path):
     pruning = (run / "digits2/pruning.csv").read_text().splitlines()
     assert pruning[0] == "method,fraction,val_acc,model_acc,kl_div" and len(pruning) == 1 + 2 * 2
     check_pipeline_tables(run)
+    # the README block is made from these files: each task's fidelity and the pruning / pipeline tables
+    summary = (run / "summary.md").read_text()
+    for task in ("modulo", "digits2"):
+        fidelity = json.loads((run / task / "fidelity.json").read_text())
+        assert f"| {task} | {fidelity['n_steps']} | {fidelity['relative_error']:.2g} (T = " in summary
+    assert "Pruning digits2" in summary and "| pipeline kept from t = " in summary and "| scratch |" in summary
     snakemake("--cores", "1", "--configfile", str(config), "--forcerun", "explaind_train", "--", *targets)
     assert {(t, m): (run / t / m).read_bytes() for t, m in first} == first
 

@@ -269,3 +269,24 @@ rule explaind_plot_pipeline:
     shell:
         "xairepro-env {params.env} -m xairepro.explaind.plot --title {wildcards.task} --swap {input.swap} --out-swap {output.swap} "
         "--retrain {input.retrain} --out-retrain {output.retrain} > {log} 2>&1"
+
+
+rule explaind_report:
+    input:
+        explaind.report_inputs(EXPLAIND),
+    output:
+        "results/explaind/summary.md",
+    log:
+        "results/logs/explaind/report.log",
+    conda:
+        "../../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        env=ENV["torch"],
+        tasks=" ".join(EXPLAIND["run"]),
+    shell:
+        "xairepro-env {params.env} -m xairepro.explaind.report --tasks {params.tasks} --results results/explaind "
+        "--out {output} > {log} 2>&1"

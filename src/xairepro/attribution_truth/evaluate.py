@@ -19,14 +19,17 @@ from pathlib import Path
 
 import numpy as np
 
-from xairepro.attribution_truth.metrics import lds, loo_effects, loo_spearman
+from xairepro.attribution_truth.metrics import _spearman, lds, loo_effects, loo_spearman
 from xairepro.attribution_truth.plan import retrainings
 from xairepro.attribution_truth.task_io import plan_for
 from xairepro.io import atomic_path, start_step, write_csv
 
 COLUMNS = ["task", "method", "lds_mean", "lds_std", "loo_spearman_mean", "loo_spearman_std", "test_points",
            "lds_subsets", "lds_alpha", "loo_points", "loo_seeds", "loo_reliability", "loo_ceiling",
-           "explained_accuracy", "seconds", "peak_mib"]
+           "explained_accuracy", "agreement_with", "agreement", "seconds", "peak_mib"]
+# Where our code and dattri compute the same quantity (the influence function: last layer here, whole model in
+# dattri; the same model for the logistic regression), the Spearman agreement of their scores.
+AGREEMENT = {"dattri_if": "if"}
 
 
 def ground_truth(shards: list[str], plan, n_train: int) -> dict[str, np.ndarray]:
@@ -46,8 +49,6 @@ def loo_reliability(full: np.ndarray, left_out: np.ndarray) -> float:
     """Spearman-Brown reliability of the seed-averaged LOO effects: the mean over test points and seed
     pairs of the Spearman correlation of two single-seed effect vectors, raised to S seeds."""
     from itertools import combinations
-
-    from xairepro.attribution_truth.metrics import _spearman
 
     per_seed = full[None] - left_out                  # (n_loo, S, n_test)
     n_seeds = per_seed.shape[1]
@@ -80,9 +81,11 @@ def evaluate(task: str, plan_settings: dict, shards: list[str], scores: dict[str
     reliability = loo_reliability(full, left_out)
     subset_outputs = np.stack([truth[f"lds/{m}"] for m in range(len(plan.subsets))])
     rows = []
+    loaded = {}
     for method, path in scores.items():
         with np.load(path) as f:
             s, seconds, explained = f["scores"], float(f["seconds"]), f["model_outputs"]
+        loaded[method] = s
         if not np.allclose(explained, full[0], rtol=1e-6, atol=1e-9):
             raise ValueError(f"{task}/{method}: the explained model's outputs differ from the full-data retraining "
                              f"with the same seed: the score and retrain steps did not train the same model")
@@ -95,8 +98,14 @@ def evaluate(task: str, plan_settings: dict, shards: list[str], scores: dict[str
                      "test_points": len(plan.test), "lds_subsets": len(plan.subsets),
                      "lds_alpha": plan_settings["lds_alpha"], "loo_points": len(plan.loo), "loo_seeds": len(seeds),
                      "loo_reliability": f"{reliability:.3f}", "loo_ceiling": f"{np.sqrt(max(reliability, 0)):.3f}",
-                     "explained_accuracy": f"{(full[0] > chance).mean():.3f}",
+                     "explained_accuracy": f"{(full[0] > chance).mean():.3f}", "agreement_with": "", "agreement": "",
                      "seconds": f"{seconds:.4g}", "peak_mib": f"{peak_mib(benchmarks.get(method)):.0f}"})
+    for row in rows:
+        other = AGREEMENT.get(row["method"])
+        if other in loaded:
+            a, b = loaded[row["method"]], loaded[other]
+            row["agreement_with"] = other
+            row["agreement"] = f"{np.mean([_spearman(a[:, t], b[:, t]) for t in range(a.shape[1])]):.4f}"
     return rows
 
 

@@ -29,6 +29,9 @@ def markdown(table: pd.DataFrame) -> str:
             lines.append(f"| {NAMES.get(r['method'], r['method'])} | {r['lds_mean']:.3f} ± {r['lds_std']:.3f} | "
                          f"{r['loo_spearman_mean']:.3f} ± {r['loo_spearman_std']:.3f} | {r['seconds']:.3g} | "
                          f"{r['peak_mib']:.0f} |")
+        for _, r in rows[rows["agreement_with"].notna() & (rows["agreement_with"] != "")].iterrows():
+            lines += ["", f"{NAMES.get(r['method'], r['method'])} vs ours ({NAMES.get(r['agreement_with'])}): Spearman "
+                          f"{r['agreement']:.3f} between their scores (mean over test points)."]
         lines.append("")
     return "\n".join(lines)
 

@@ -36,8 +36,8 @@ def pipeline(cfg: dict, name: str) -> str:
 
 
 def targets(cfg: dict) -> list[str]:
-    """The final outputs of every task listed in explaind.run."""
-    out = []
+    """The final outputs of every task listed in explaind.run, and the README summary of them all."""
+    out = ["results/explaind/summary.md"]
     for name in cfg["run"]:
         settings = task(cfg, name)
         run = f"results/explaind/{name}"
@@ -49,3 +49,11 @@ def targets(cfg: dict) -> list[str]:
             pipeline(cfg, name)  # a pipeline section on a non-modulo task is an error here, not a missing rule
             out += [f"{run}/{f}" for f in ("swap.csv", "retrain_pipeline.csv", "plots/swap.png", "plots/retrain_pipeline.png")]
     return out
+
+
+def report_inputs(cfg: dict) -> list[str]:
+    """What explaind_report reads: each task's fidelity and curves, and its pruning and pipeline tables."""
+    return [p for p in targets(cfg) if p.endswith((".json", ".csv")) and not p.endswith(("comparison.csv",
+                                                                                         "phases.csv", "components.csv",
+                                                                                         "top_examples.csv"))] + [
+        f"results/explaind/{name}/training_curves.csv" for name in cfg["run"]]
