@@ -84,6 +84,7 @@ rule truth_evaluate:
         ),
     log:
         f"{TRUTH_LOG}/evaluate.log",
+    localrule: True
     conda:
         "../../envs/torch.yaml"
     threads: 1
@@ -116,6 +117,7 @@ rule truth_report:
         markdown="results/attribution_truth/summary.md",
     log:
         "results/logs/attribution_truth/report.log",
+    localrule: True
     conda:
         "../../envs/torch.yaml"
     threads: 1

@@ -13,6 +13,7 @@ for _name in DATASETS:
             directory(f"data/{_name}"),
         log:
             f"results/logs/data/{_name}.log",
+        localrule: True
         conda:
             "../../envs/torch.yaml"
         threads: 1

@@ -196,6 +196,7 @@ rule dknn_plot:
         ),
     log:
         f"{DKNN_LOG}/plot.log",
+    localrule: True
     conda:
         "../../envs/torch.yaml"
     threads: 1

@@ -39,10 +39,11 @@ rule ee_train_downstream:
         runtime=720,
     params:
         env=ENV["torch"],
+        device=config["device"],
         s=lambda wildcards: ee_pipeline.setup(EE, wildcards.dataset),
         seed=EE["seed"],
     shell:
-        "xairepro-env {params.env} -m xairepro.empirical_explainers.train_downstream --dataset {wildcards.dataset} --data {input.data} "
+        "xairepro-env {params.env} -m xairepro.empirical_explainers.train_downstream --device {params.device} --dataset {wildcards.dataset} --data {input.data} "
         "--model {params.s[model]} --train-size {params.s[downstream_train_size]} "
         "--validation-size {params.s[downstream_validation_size]} --max-length {params.s[max_length]} "
         "--epochs {params.s[downstream_epochs]} --batch-size {params.s[downstream_batch_size]} "
@@ -71,12 +72,13 @@ rule ee_target_explain:
         runtime=1440,
     params:
         env=ENV["torch"],
+        device=config["device"],
         size=lambda wildcards: ee_pipeline.setup(EE, wildcards.dataset)[f"{wildcards.split}_size"],
         max_length=lambda wildcards: ee_pipeline.setup(EE, wildcards.dataset)["max_length"],
         shards=EE["shards"],
         seed=EE["seed"],
     shell:
-        "xairepro-env {params.env} -m xairepro.empirical_explainers.target_explain --dataset {wildcards.dataset} --data {input.data} "
+        "xairepro-env {params.env} -m xairepro.empirical_explainers.target_explain --device {params.device} --dataset {wildcards.dataset} --data {input.data} "
         "--model {input.model} --explainer {wildcards.explainer} --split {wildcards.split} --size {params.size} "
         "--shard {wildcards.shard} --shards {params.shards} --max-length {params.max_length} --seed {params.seed} "
         "--threads {threads} --out {output} > {log} 2>&1"
@@ -104,10 +106,11 @@ rule ee_train_explainer:
         runtime=720,
     params:
         env=ENV["torch"],
+        device=config["device"],
         s=lambda wildcards: ee_pipeline.setup(EE, wildcards.dataset),
         seed=EE["seed"],
     shell:
-        "xairepro-env {params.env} -m xairepro.empirical_explainers.train_explainer --encoder {params.s[explainer_model]} "
+        "xairepro-env {params.env} -m xairepro.empirical_explainers.train_explainer --device {params.device} --encoder {params.s[explainer_model]} "
         "--downstream {input.downstream} --train {input.train} --validation {input.validation} "
         "--epochs {params.s[ee_epochs]} --batch-size {params.s[ee_batch_size]} "
         "--learning-rate {params.s[ee_learning_rate]} --seed {params.seed} --threads {threads} "
@@ -135,8 +138,9 @@ rule ee_explain:
         runtime=120,
     params:
         env=ENV["torch"],
+        device=config["device"],
     shell:
-        "xairepro-env {params.env} -m xairepro.empirical_explainers.explain --explainer-model {input.explainer} "
+        "xairepro-env {params.env} -m xairepro.empirical_explainers.explain --device {params.device} --explainer-model {input.explainer} "
         "--downstream {input.downstream} --inputs {input.test} --threads {threads} --out {output} > {log} 2>&1"
 
 
@@ -171,13 +175,14 @@ rule ee_evaluate:
         runtime=720,
     params:
         env=ENV["torch"],
+        device=config["device"],
         s=lambda wildcards: ee_pipeline.setup(EE, wildcards.dataset),
         budgets=" ".join(map(str, EE["convergence_budgets"])),
         instances=EE["convergence_instances"] or "all",
         seed=EE["seed"],
         outdir=lambda wildcards, output: Path(output.metrics).parent,
     shell:
-        "xairepro-env {params.env} -m xairepro.empirical_explainers.evaluate --target {input.target} "
+        "xairepro-env {params.env} -m xairepro.empirical_explainers.evaluate --device {params.device} --target {input.target} "
         "--train-target {input.train_target} --ee {input.ee} "
         "--downstream {input.downstream} --explainer {wildcards.explainer} --dataset {wildcards.dataset} "
         "--model {params.s[model]} --paper-dataset {params.s[paper_dataset]} --paper-model {params.s[paper_model]} "
@@ -202,6 +207,7 @@ rule ee_visualize:
         f"{EE_LOG}/{{explainer}}/visualize.log",
     wildcard_constraints:
         **EE_WILDCARDS,
+    localrule: True
     conda:
         "../../envs/torch.yaml"
     threads: 1

@@ -75,6 +75,7 @@ rule explaind_attribute:
         comparison=f"{EXPLAIND_RUN}/comparison.csv",
     log:
         f"{EXPLAIND_LOG}/attribute.log",
+    localrule: True
     conda:
         "../../envs/torch.yaml"
     threads: 1
@@ -146,6 +147,7 @@ rule explaind_plot:
         ),
     log:
         f"{EXPLAIND_LOG}/plot.log",
+    localrule: True
     conda:
         "../../envs/torch.yaml"
     threads: 1
@@ -173,6 +175,7 @@ rule explaind_plot_pruning:
         ),
     log:
         f"{EXPLAIND_LOG}/plot_pruning.log",
+    localrule: True
     conda:
         "../../envs/torch.yaml"
     threads: 1
@@ -258,6 +261,7 @@ rule explaind_plot_pipeline:
         ),
     log:
         f"{EXPLAIND_LOG}/plot_pipeline.log",
+    localrule: True
     conda:
         "../../envs/torch.yaml"
     threads: 1
@@ -278,6 +282,7 @@ rule explaind_report:
         "results/explaind/summary.md",
     log:
         "results/logs/explaind/report.log",
+    localrule: True
     conda:
         "../../envs/torch.yaml"
     threads: 1

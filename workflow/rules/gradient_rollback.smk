@@ -80,6 +80,7 @@ rule gr_topk:
         f"{GR_RUN}/sets.json",
     log:
         f"{GR_LOG}/topk.log",
+    localrule: True
     conda:
         "../../envs/tf.yaml"
     threads: 1
@@ -139,6 +140,7 @@ rule gr_table:
         fidelity=f"{GR_RUN}/fidelity.csv",
     log:
         f"{GR_LOG}/table.log",
+    localrule: True
     conda:
         "../../envs/tf.yaml"
     threads: 1
@@ -173,6 +175,7 @@ rule gr_plot:
         ),
     log:
         f"{GR_LOG}/plot.log",
+    localrule: True
     conda:
         "../../envs/torch.yaml"
     threads: 1

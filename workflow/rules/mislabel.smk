@@ -57,11 +57,12 @@ rule mislabel_debug:
         runtime=lambda w: rps.debug_runtime(w.model),
     params:
         env=ENV["torch"],
+        device=config["device"],
         scores=lambda w, input: " ".join(f"{s}={p}" for s, p in zip(MISLABEL["scorers"], input.scores)),
         # rps_debug's settings: the same checkpoints and retraining as the explainers' curves.
         settings=lambda w: rps.debug_flags(RPS, w.model),
     shell:
-        "xairepro-env {params.env} -m xairepro.rps_lje.debug --train {input.train} --model-file {input.model} "
+        "xairepro-env {params.env} -m xairepro.rps_lje.debug --device {params.device} --train {input.train} --model-file {input.model} "
         "--scores {params.scores} --no-baselines --run {wildcards.run} {params.settings} --out {output} > {log} 2>&1"
 
 
@@ -91,6 +92,7 @@ rule mislabel_summarize:
         table="results/mislabel/{dataset}/{model}/summary.csv",
     log:
         "results/logs/mislabel/{dataset}/{model}/summarize.log",
+    localrule: True
     conda:
         "../../envs/torch.yaml"
     threads: 1
@@ -118,6 +120,7 @@ rule mislabel_report:
         comparison="results/mislabel/comparison.csv",
     log:
         "results/logs/mislabel/report.log",
+    localrule: True
     conda:
         "../../envs/torch.yaml"
     threads: 1

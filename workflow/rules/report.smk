@@ -11,6 +11,7 @@ rule scorecard:
         md="results/scorecard.md",
     log:
         "results/logs/scorecard.log",
+    localrule: True
     conda:
         "../../envs/torch.yaml"
     threads: 1
@@ -35,6 +36,7 @@ rule software_versions:
         "results/logs/software/{env}.log",
     wildcard_constraints:
         env="|".join(ENVS),
+    localrule: True
     conda:
         lambda wildcards: f"../../envs/{wildcards.env}.yaml"
     threads: 1
@@ -52,6 +54,7 @@ rule effective_config:
         report("results/config.yaml", caption="../report/config.rst", category="8. Software"),
     log:
         "results/logs/config.log",
+    localrule: True
     conda:
         "../../envs/torch.yaml"
     threads: 1

@@ -29,11 +29,12 @@ rule rps_train:
         runtime=120,
     params:
         env=ENV["torch"],
+        device=config["device"],
         seed=RPS["seed"],
         flags=lambda w: rps.cli_flags(rps.section(RPS, w.model, w.dataset)),
         glove=lambda w, input: f"--glove-dir {input.glove}" if w.model == "rnn" else "",
     shell:
-        "xairepro-env {params.env} -m xairepro.rps_lje.train --model {wildcards.model} --dataset {wildcards.dataset} "
+        "xairepro-env {params.env} -m xairepro.rps_lje.train --device {params.device} --model {wildcards.model} --dataset {wildcards.dataset} "
         "--data-dir {input.data} {params.glove} --run {wildcards.run} --seed {params.seed} {params.flags} "
         "--out {output.npz} --model-out {output.model} --metrics {output.metrics} > {log} 2>&1"
 
@@ -92,8 +93,9 @@ rule rps_debug:
         scores=lambda w, input: " ".join(f"{e}={p}" for e, p in zip(RPS_EXPLAINERS, input.weights)),
         settings=lambda w: rps.debug_flags(RPS, w.model),
         env=ENV["torch"],
+        device=config["device"],
     shell:
-        "xairepro-env {params.env} -m xairepro.rps_lje.debug --train {input.train} --model-file {input.model} "
+        "xairepro-env {params.env} -m xairepro.rps_lje.debug --device {params.device} --train {input.train} --model-file {input.model} "
         "--scores {params.scores} --run {wildcards.run} {params.settings} --out {output} > {log} 2>&1"
 
 
@@ -118,6 +120,7 @@ rule rps_summarize:
         table="results/rps_lje/{dataset}/{model}/debugging_40pct.csv",
     log:
         "results/logs/rps_lje/{dataset}/{model}/summarize.log",
+    localrule: True
     conda:
         "../../envs/torch.yaml"
     threads: 1
@@ -160,6 +163,7 @@ rule rps_report:
         markdown="results/rps_lje/summary.md",
     log:
         "results/logs/rps_lje/report.log",
+    localrule: True
     conda:
         "../../envs/torch.yaml"
     threads: 1

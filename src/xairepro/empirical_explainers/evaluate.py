@@ -15,6 +15,7 @@ import torch
 from sklearn.metrics import f1_score
 from tqdm import tqdm
 
+from xairepro.device import resolve
 from xairepro.io import atomic_path, start_step, write_csv, write_json
 from xairepro.published import COMPARISON_COLUMNS, lookup
 from xairepro.empirical_explainers.data import read_jsonl, size_arg
@@ -133,6 +134,7 @@ def main(argv=None):
     p.add_argument("--outdir", required=True)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda (the convergence curve's target explainer)")
     a = p.parse_args(argv)
     _, full = parse_explainer(a.explainer)
     budgets = sorted(b for b in set(a.budgets) if 1 <= b < full)
@@ -151,7 +153,7 @@ def main(argv=None):
                                                                           target), truth_maps)}
     truth, predictions = [r["label"] for r in target], [r["prediction"] for r in target]
     f1 = float(f1_score(truth, predictions, average="weighted"))
-    model = AutoModelForSequenceClassification.from_pretrained(a.downstream).eval()
+    model = AutoModelForSequenceClassification.from_pretrained(a.downstream).eval().to(resolve(a.device, log))
     tokenizer = AutoTokenizer.from_pretrained(a.downstream)
     subset = target[:a.convergence_instances]
     curve = convergence_curve(a.explainer, model, tokenizer, subset, budgets, a.seed)

@@ -14,6 +14,7 @@ from tqdm import tqdm
 
 from xairepro.io import start_step
 from xairepro.empirical_explainers.data import read_jsonl, write_jsonl
+from xairepro.device import resolve
 from xairepro.empirical_explainers.explainers import EmpiricalExplainer, pad_batch
 
 
@@ -30,7 +31,7 @@ def explain(explainer: EmpiricalExplainer, ids: list[list[int]], batch_size: int
 
 
 def main(argv=None):
-    start_step(__name__)
+    log = start_step(__name__)
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--explainer-model", required=True)
     p.add_argument("--downstream", required=True, help="downstream model folder (for the padding token id)")
@@ -38,13 +39,15 @@ def main(argv=None):
     p.add_argument("--out", required=True)
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     a = p.parse_args(argv)
     from transformers import AutoTokenizer
 
     torch.set_num_threads(a.threads)
     rows = read_jsonl(*a.inputs)
     pad_id = AutoTokenizer.from_pretrained(a.downstream).pad_token_id
-    maps = explain(EmpiricalExplainer.load(a.explainer_model), [r["input_ids"] for r in rows], a.batch_size, pad_id)
+    explainer = EmpiricalExplainer.load(a.explainer_model).to(resolve(a.device, log))
+    maps = explain(explainer, [r["input_ids"] for r in rows], a.batch_size, pad_id)
     write_jsonl(a.out, ({"index": r["index"], "input_ids": r["input_ids"], "attributions": [round(v, 7) for v in m]}
                         for r, m in zip(rows, maps)))
 

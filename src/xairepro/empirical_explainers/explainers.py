@@ -33,23 +33,24 @@ class _TargetExplainer:
 
     def __init__(self, model, tokenizer):
         self.model = model.eval()
+        self.device = next(model.parameters()).device  # the caller places the model (GPU on a cluster)
         self.pad_id = tokenizer.pad_token_id
         # Structural tokens ([CLS], [SEP], <s>, ...) stay in the baseline; [UNK] is content.
         ablatable = {tokenizer.pad_token_id, tokenizer.unk_token_id, tokenizer.mask_token_id}
-        self.special_ids = torch.tensor(sorted(set(tokenizer.all_special_ids) - ablatable))
+        self.special_ids = torch.tensor(sorted(set(tokenizer.all_special_ids) - ablatable), device=self.device)
 
     def _logits(self, input_ids, attention_mask):
         return self.model(input_ids=input_ids, attention_mask=attention_mask).logits
 
     def baseline(self, input_ids: torch.Tensor) -> torch.Tensor:
         """x with every non-special token replaced by the padding token (the reference input)."""
-        keep = torch.isin(input_ids, self.special_ids)
+        keep = torch.isin(input_ids, self.special_ids.to(input_ids.device))
         return torch.where(keep, input_ids, torch.full_like(input_ids, self.pad_id))
 
     def _prepare(self, input_ids, target):
         if input_ids.dim() != 1:
             raise ValueError(f"explain one instance at a time: input_ids must be 1-D, got shape {tuple(input_ids.shape)}")
-        ids = input_ids.unsqueeze(0)
+        ids = input_ids.unsqueeze(0).to(self.device)
         mask = torch.ones_like(ids)
         if target is None:
             with torch.no_grad():
@@ -86,7 +87,7 @@ class LayerIntegratedGradientsExplainer(_TargetExplainer):
         attributions, delta = self._lig.attribute(
             ids, baselines=self.baseline(ids), target=target, additional_forward_args=(mask,),
             n_steps=self.n_steps, internal_batch_size=self.internal_batch_size, return_convergence_delta=True)
-        return Explanation(attributions.sum(-1)[0].detach(), target, float(delta))
+        return Explanation(attributions.sum(-1)[0].detach().cpu(), target, float(delta))
 
 
 class ShapleyValueSamplingExplainer(_TargetExplainer):
@@ -118,8 +119,8 @@ class ShapleyValueSamplingExplainer(_TargetExplainer):
             attributions = self._svs.attribute(
                 ids, baselines=self.baseline(ids), target=target, additional_forward_args=(mask,),
                 n_samples=self.n_samples, perturbations_per_eval=self.perturbations_per_eval,
-                feature_mask=torch.arange(ids.shape[1]).unsqueeze(0))
-        return Explanation(attributions[0].float(), target)
+                feature_mask=torch.arange(ids.shape[1], device=ids.device).unsqueeze(0))
+        return Explanation(attributions[0].float().cpu(), target)
 
 
 TARGET_EXPLAINERS = {cls.name: cls for cls in (LayerIntegratedGradientsExplainer, ShapleyValueSamplingExplainer)}
@@ -173,8 +174,11 @@ class EmpiricalExplainer(nn.Module):
         self.head = nn.Linear(encoder.config.hidden_size, 1)
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        return self.head(hidden).squeeze(-1) * attention_mask
+        """Scores on the device of `input_ids` (the model runs where it was placed)."""
+        device = self.head.weight.device
+        mask = attention_mask.to(device)
+        hidden = self.encoder(input_ids=input_ids.to(device), attention_mask=mask).last_hidden_state
+        return (self.head(hidden).squeeze(-1) * mask).to(input_ids.device)
 
     def save(self, folder: str | Path) -> None:
         self.encoder.save_pretrained(folder)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 
 import torch
+from xairepro.device import resolve
 from xairepro.io import Resumable, start_step
 from xairepro.empirical_explainers.data import size_arg, load_split, shard_range, tokenize, write_jsonl
 from xairepro.empirical_explainers.explainers import make_target_explainer, parse_explainer
@@ -54,6 +55,7 @@ def main(argv=None):
     p.add_argument("--out", required=True)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     a = p.parse_args(argv)
     parse_explainer(a.explainer)  # an unknown name fails here, before the model is loaded
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
@@ -62,7 +64,7 @@ def main(argv=None):
     examples = load_split(a.dataset, a.data, a.split, a.size, a.seed)
     indices = shard_range(len(examples), a.shard, a.shards)
     tokenizer = AutoTokenizer.from_pretrained(a.model)
-    model = AutoModelForSequenceClassification.from_pretrained(a.model).eval()
+    model = AutoModelForSequenceClassification.from_pretrained(a.model).eval().to(resolve(a.device, log))
     ids, cut = tokenize(tokenizer, examples, a.max_length)
     cut_here = sum(len(tokenizer(*examples[i][0])["input_ids"]) > len(ids[i]) for i in indices)
     if cut_here:

@@ -16,6 +16,7 @@ from tqdm import tqdm
 
 from xairepro.io import atomic_dir, start_step, write_json
 from xairepro.empirical_explainers.data import size_arg, load_split, model_path, num_labels, tokenize
+from xairepro.device import resolve
 from xairepro.empirical_explainers.explainers import pad_batch
 
 
@@ -32,7 +33,8 @@ def predict(model, ids: list[list[int]], batch_size: int, pad_id: int) -> list[i
     with torch.no_grad():
         for start in range(0, len(ids), batch_size):
             input_ids, mask = pad_batch(ids[start:start + batch_size], pad_id)
-            predictions += model(input_ids=input_ids, attention_mask=mask).logits.argmax(-1).tolist()
+            device = model.device
+            predictions += model(input_ids=input_ids.to(device), attention_mask=mask.to(device)).logits.argmax(-1).tolist()
     return predictions
 
 
@@ -52,6 +54,7 @@ def main(argv=None):
     p.add_argument("--learning-rate", type=float, default=5e-5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     a = p.parse_args(argv)
     for name in ("epochs", "batch_size", "max_length"):
         if getattr(a, name) < 1:
@@ -62,7 +65,9 @@ def main(argv=None):
     train = load_split(a.dataset, a.data, "train", a.train_size, a.seed)
     validation = load_split(a.dataset, a.data, "validation", a.validation_size, a.seed)
     tokenizer = AutoTokenizer.from_pretrained(model_path(a.model))
+    device = resolve(a.device, log)
     model = AutoModelForSequenceClassification.from_pretrained(model_path(a.model), num_labels=num_labels(a.dataset))
+    model.to(device)
     train_ids, cut = tokenize(tokenizer, train, a.max_length)
     log.info("%s: %d train / %d validation examples; %d train examples truncated to %d tokens",
              a.dataset, len(train), len(validation), cut, a.max_length)
@@ -77,7 +82,7 @@ def main(argv=None):
         for start in tqdm(batches, desc=f"fine-tune epoch {epoch + 1}/{a.epochs}"):
             batch = order[start:start + a.batch_size]
             input_ids, mask = pad_batch([train_ids[i] for i in batch], tokenizer.pad_token_id)
-            loss = model(input_ids=input_ids, attention_mask=mask, labels=labels[batch]).loss
+            loss = model(input_ids=input_ids.to(device), attention_mask=mask.to(device), labels=labels[batch].to(device)).loss
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -92,7 +97,7 @@ def main(argv=None):
                "final_train_loss": round(float(np.mean(losses[-len(batches):])), 6)}
     log.info("validation: %s", metrics)
     with atomic_dir(a.out) as folder:
-        model.save_pretrained(folder)
+        model.cpu().save_pretrained(folder)
         tokenizer.save_pretrained(folder)
     write_json(a.metrics, metrics)
 

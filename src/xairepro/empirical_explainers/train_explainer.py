@@ -17,6 +17,7 @@ from tqdm import tqdm
 
 from xairepro.io import atomic_dir, start_step, write_json
 from xairepro.empirical_explainers.data import model_path, read_jsonl
+from xairepro.device import resolve
 from xairepro.empirical_explainers.explainers import EmpiricalExplainer, masked_mse, pad_batch
 from xairepro.empirical_explainers.train_downstream import seed_everything
 
@@ -61,6 +62,7 @@ def main(argv=None):
     p.add_argument("--learning-rate", type=float, default=5e-5)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     a = p.parse_args(argv)
     if a.epochs < 1 or a.batch_size < 1:
         raise ValueError("--epochs and --batch-size must be >= 1")
@@ -72,7 +74,7 @@ def main(argv=None):
         raise ValueError(f"the EE encoder {a.encoder!r} has another vocabulary than the downstream model "
                          f"{a.downstream}: the EE reads the downstream token ids, so pick an encoder of the same family")
     train, validation = read_jsonl(*a.train), read_jsonl(*a.validation)
-    explainer = EmpiricalExplainer(AutoModel.from_pretrained(model_path(a.encoder)))
+    explainer = EmpiricalExplainer(AutoModel.from_pretrained(model_path(a.encoder))).to(resolve(a.device, log))
     optimizer = torch.optim.AdamW(explainer.parameters(), lr=a.learning_rate)
     generator = torch.Generator().manual_seed(a.seed)
     pad_id = tokenizer.pad_token_id
@@ -96,7 +98,7 @@ def main(argv=None):
             best = (validation_mse, epoch + 1, copy.deepcopy(explainer.state_dict()))
     explainer.load_state_dict(best[2])
     with atomic_dir(a.out) as folder:
-        explainer.save(folder)
+        explainer.cpu().save(folder)
     write_json(a.metrics, {"encoder": a.encoder, "train_instances": len(train), "validation_instances": len(validation),
                            "best_epoch": best[1], "history": history})
 

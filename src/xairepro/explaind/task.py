@@ -35,10 +35,14 @@ def add_task_arguments(ap) -> None:
     ap.add_argument("--dtype", default="float32", choices=sorted(DTYPES))
     ap.add_argument("--threads", type=int, default=1, help="torch threads (train and epk: the same, for an exact replay)")
     ap.add_argument("--data-dir", default=None, help="data/<dataset> (not needed for modulo addition)")
-    ap.add_argument("--device", default="cpu", help="torch device (cpu, cuda); train and epk: the same")
+    ap.add_argument("--device", default="cpu", help="auto, cpu or cuda (train and epk: the same; CUDA runs with "
+                                                    "deterministic algorithms, for a bit-stable replay)")
 
 
 def task_from_args(args) -> "Task":
+    from xairepro.device import resolve
+
+    args.device = str(resolve(args.device, deterministic=True))  # auto -> cuda or cpu, said in the log
     torch.set_num_threads(args.threads)
     return build_task(json.loads(args.settings), args.seed, args.dtype, args.data_dir, args.device)
 

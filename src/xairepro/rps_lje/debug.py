@@ -25,6 +25,7 @@ from threadpoolctl import threadpool_limits
 from xairepro.io import start_step, write_csv
 
 from .data import fix_labels
+from .models import use_device
 from .retrain import STARTS, Retrain, retrain_accuracy
 
 
@@ -47,6 +48,7 @@ def parse_args(argv=None):
     p.add_argument("--no-baselines", action="store_true", help="leave out the random and loss orders")
     p.add_argument("--run", type=int, required=True)
     p.add_argument("--seed", type=int, default=0, help="base seed of the random order")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda (networks; XGBoost runs on the CPU)")
     p.add_argument("--step", type=float, default=0.05, help="checked-fraction step (checkpoints 0, step, ..., 1)")
     p.add_argument("--retrain-max", type=float, default=1.0,
                    help="retrain at checkpoints up to this fraction (and at 1); authors: 0.4 networks, 1 XGBoost")
@@ -76,6 +78,7 @@ def parse_args(argv=None):
 def main(argv=None):
     log = start_step(__name__)
     args = parse_args(argv)
+    use_device(args.device, log)
     threadpool_limits(1)  # many small trainings: BLAS threads only contend on 2 cores
     torch.set_num_threads(1)
     data = dict(np.load(args.train))  # read once: an NpzFile rereads its zip member on every access

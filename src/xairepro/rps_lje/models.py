@@ -95,8 +95,19 @@ class BiLSTM(nn.Module):
 
 
 def default_device() -> str:
-    """CUDA when the job has a GPU (a cluster), else the CPU (the default config)."""
-    return "cuda" if torch.cuda.is_available() else "cpu"
+    """The device set for this process by `use_device` (the step's --device), else auto."""
+    return _DEVICE[0] or ("cuda" if torch.cuda.is_available() else "cpu")
+
+
+_DEVICE: list = [None]
+
+
+def use_device(setting: str, log=None) -> str:
+    """Resolve the step's --device (auto | cpu | cuda) once; training and retraining then use it."""
+    from xairepro.device import resolve
+
+    _DEVICE[0] = str(resolve(setting, log))
+    return _DEVICE[0]
 
 
 def build_network(architecture: str, **kwargs) -> nn.Module:

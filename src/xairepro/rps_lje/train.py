@@ -25,7 +25,7 @@ from xairepro.io import atomic_path, start_step, write_json
 
 from . import data as D
 from .models import (XGBOOST_FEATURES, build_network, default_device, encode, glove_vocabulary, network_features,
-                     network_weights, train_network, xgboost_features)
+                     network_weights, train_network, use_device, xgboost_features)
 
 MODELS = ("cnn", "rnn", "xgboost")
 DATASETS = {"cnn": ("digits", "cifar-10"), "rnn": ("sst2", "imdb"), "xgboost": ("german-credit",)}
@@ -49,6 +49,7 @@ def parse_args(argv=None):
     p.add_argument("--glove-dir", help="data/glove-6b-50d (rnn)")
     p.add_argument("--run", type=int, required=True, help="run index; seeds the flip, split and training")
     p.add_argument("--seed", type=int, default=0, help="base seed added to the run index")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda (networks; XGBoost runs on the CPU)")
     p.add_argument("--out", required=True)
     p.add_argument("--model-out", required=True, help="model.pt: how to retrain this model (see above)")
     p.add_argument("--metrics", required=True)
@@ -158,6 +159,7 @@ def train_network_model(args, seed):
 def main(argv=None):
     log = start_step(__name__)
     args = parse_args(argv)
+    use_device(args.device, log)
     torch.set_num_threads(1)
     seed = args.seed + args.run
     arrays, spec = train_xgboost(args, seed) if args.model == "xgboost" else train_network_model(args, seed)
