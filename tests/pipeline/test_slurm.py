@@ -1,6 +1,6 @@
 """The same DAG through a real SLURM cluster (scripts/slurm_cluster.sh; CI installs and starts it):
-jobs go through sbatch, outputs equal a local run's, and GPU requests reach sbatch."""
-import json
+compute jobs go through sbatch while local rules (downloads) run on the submitting node, outputs equal a
+local run's, and GPU requests reach sbatch."""
 import os
 import shutil
 import subprocess
@@ -9,7 +9,10 @@ import pytest
 
 from tests.conftest import REPO, run_snakemake
 
-TARGETS = ("data/nations", "data/german-credit", "data/sst2")
+# Three CPU jobs of seconds each (ground-truth scores on German credit); their download is a local rule and
+# is not submitted. (GPU jobs cannot run on the stand-in GPU: see test_gpu_request_reaches_sbatch.)
+TARGETS = tuple(f"results/attribution_truth/credit_logistic/scores/{m}.npz" for m in ("if", "same_label", "random"))
+GPU_TARGET = "results/rps_lje/german-credit/xgboost/run0/train_metrics.json"
 
 
 @pytest.fixture(scope="module")
@@ -21,8 +24,10 @@ def slurm():
     subprocess.run(["scancel", "--user", "root"], check=False)
 
 
-def _manifests(work):
-    return {t: json.loads((work / t / "MANIFEST.json").read_text())["files"] for t in TARGETS}
+def _outputs(work):
+    import numpy as np
+
+    return {t: np.load(work / t)["scores"].tobytes() for t in TARGETS}
 
 
 def test_dag_runs_through_sbatch_and_equals_a_local_run(slurm, tmp_path):
@@ -33,8 +38,9 @@ def test_dag_runs_through_sbatch_and_equals_a_local_run(slurm, tmp_path):
     assert out.count("has been submitted with SLURM jobid") == len(TARGETS)
     job_logs = list((cluster / ".snakemake" / "slurm_logs").rglob("*.log"))
     assert len(job_logs) == len(TARGETS)
+    assert (cluster / "data/german-credit/MANIFEST.json").exists()  # downloaded on this node, not submitted
     run_snakemake(local, "--cores", "1", *TARGETS)
-    assert _manifests(cluster) == _manifests(local)
+    assert _outputs(cluster) == _outputs(local)
 
 
 def test_gpu_request_reaches_sbatch(slurm, tmp_path):
@@ -48,9 +54,9 @@ def test_gpu_request_reaches_sbatch(slurm, tmp_path):
         f'#!/bin/sh\necho "$@" >> {calls}\n{real} --test-only "$@" >> {calls} 2>&1\n'
         'echo "test only: not submitted" >&2\nexit 1\n')
     (bin_dir / "sbatch").chmod(0o755)
+    # rps_train's request, with 2 CPUs per GPU as this 2-core node has (the profile's 4 would not fit it)
     proc = run_snakemake(work, "--profile", str(REPO / "profiles" / "slurm"),
-                         "--set-resources", "download_nations:gpu=1", "download_nations:cpus_per_gpu=2",
-                         "--", "data/nations", check=False, timeout=300,
+                         "--set-resources", "rps_train:gpu=1", "rps_train:cpus_per_gpu=2", "--", GPU_TARGET, check=False, timeout=300,
                          env={"PATH": f"{bin_dir}:{os.environ['PATH']}"})
     assert proc.returncode != 0  # the shim refuses to submit
     recorded = calls.read_text()
