@@ -72,7 +72,7 @@ rule truth_score:
 rule truth_evaluate:
     input:
         shards=lambda wildcards: truth.shard_files(TRUTH, wildcards.task),
-        scores=lambda wildcards: [s.split("=", 1)[1] for s in truth.score_files(wildcards.task)],
+        scores=lambda wildcards: truth.score_files(wildcards.task),
         benchmarks=lambda wildcards: truth.benchmark_files(wildcards.task),
     output:
         table=f"{TRUTH_RUN}/summary.csv",
@@ -94,10 +94,8 @@ rule truth_evaluate:
     params:
         env=ENV["torch"],
         plan=truth.plan_json(TRUTH),
-        scores=lambda wildcards: truth.score_files(wildcards.task),
-        benchmarks=lambda wildcards: [
-            f"{m}={p}" for m, p in zip(truth.methods(wildcards.task), truth.benchmark_files(wildcards.task))
-        ],
+        scores=lambda wildcards, input: truth.by_method(wildcards.task, input.scores),
+        benchmarks=lambda wildcards, input: truth.by_method(wildcards.task, input.benchmarks),
     shell:
         "xairepro-env {params.env} -m xairepro.attribution_truth.evaluate --task {wildcards.task} --plan {params.plan:q} "
         "--shards {input.shards} --scores {params.scores} --benchmarks {params.benchmarks} --out {output.table} "

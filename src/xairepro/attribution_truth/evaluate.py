@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from xairepro.attribution_truth.metrics import _spearman, lds, loo_effects, loo_spearman
+from xairepro.attribution_truth.metrics import lds, loo_effects, loo_spearman, spearman
 from xairepro.attribution_truth.plan import retrainings
 from xairepro.attribution_truth.task_io import plan_for
 from xairepro.io import atomic_path, start_step, write_csv
@@ -56,7 +56,7 @@ def loo_reliability(full: np.ndarray, left_out: np.ndarray) -> float:
         return float("nan")
     if all(np.array_equal(per_seed[:, 0], per_seed[:, s]) for s in range(1, n_seeds)):
         return 1.0  # deterministic training
-    rho = np.mean([_spearman(per_seed[:, a, t], per_seed[:, b, t])
+    rho = np.mean([spearman(per_seed[:, a, t], per_seed[:, b, t])
                    for a, b in combinations(range(n_seeds), 2) for t in range(per_seed.shape[2])])
     return float(n_seeds * rho / (1 + (n_seeds - 1) * rho)) if rho > -1 / (n_seeds - 1) else float("nan")
 
@@ -105,7 +105,7 @@ def evaluate(task: str, plan_settings: dict, shards: list[str], scores: dict[str
         if other in loaded:
             a, b = loaded[row["method"]], loaded[other]
             row["agreement_with"] = other
-            row["agreement"] = f"{np.mean([_spearman(a[:, t], b[:, t]) for t in range(a.shape[1])]):.4f}"
+            row["agreement"] = f"{np.mean([spearman(a[:, t], b[:, t]) for t in range(a.shape[1])]):.4f}"
     return rows
 
 

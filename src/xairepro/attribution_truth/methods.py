@@ -29,6 +29,7 @@ import torch
 from torch import nn
 
 from xairepro.attribution_truth.tasks import Data, Model, last_layer
+from xairepro.mislabel.scorers import recorded_last_layer_run, standardize
 from xairepro.attribution_truth.pipeline import TORCH_METHODS
 from xairepro.rps_lje.explainers import make_explainer
 
@@ -61,17 +62,11 @@ def scores(method: str, model: Model, data: Data, settings: dict, seed: int) -> 
     raise ValueError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
 
 
-def _standardized(train: np.ndarray, test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    mean, sd = train.mean(0), train.std(0)
-    sd = np.where(sd > 0, sd, 1.0)
-    return (train - mean) / sd, (test - mean) / sd
-
-
 def neighbour_scores(model: Model, data: Data, k: int) -> np.ndarray:
     from xairepro.dknn.explainer import DkNN
 
     phi, phi_test, _ = last_layer(model, data)
-    phi, phi_test = _standardized(phi[:, :-1], phi_test[:, :-1])  # without the constant bias feature
+    phi, phi_test = standardize(phi[:, :-1]), standardize(phi_test[:, :-1], phi[:, :-1])  # without the bias 1
     dknn = DkNN(k=k, index="brute").fit([phi], data.y_train, n_class=2)
     (neighbours,) = dknn.neighbours([phi_test])
     out = np.zeros((len(data.y_train), len(data.y_test)))
@@ -81,26 +76,12 @@ def neighbour_scores(model: Model, data: Data, k: int) -> np.ndarray:
 
 
 def explaind_scores(model: Model, data: Data, settings: dict, seed: int) -> np.ndarray:
-    import math
-    import tempfile
-
-    from xairepro.explaind.explainer import ExPLAIND
-    from xairepro.explaind.functional import SGD, FlatModel
-    from xairepro.explaind.history import History, train_fingerprint, train_with_history
-
     phi, phi_test, _ = last_layer(model, data)
-    phi, phi_test = _standardized(phi[:, :-1], phi_test[:, :-1])
+    phi, phi_test = standardize(phi[:, :-1]), standardize(phi_test[:, :-1], phi[:, :-1])
     x, y = torch.as_tensor(phi), torch.as_tensor(data.y_train)
     run = settings["explaind"]
-    torch.manual_seed(seed)
-    net, optimizer = FlatModel(nn.Linear(x.shape[1], 2), torch.float64), SGD()
-    n_steps = run["epochs"] * math.ceil(len(x) / run["batch_size"])
-    identity = {"scorer": "attribution_truth", **run, "seed": seed, "data": train_fingerprint(x, y)}
-    with tempfile.TemporaryDirectory(prefix="explaind-history-") as folder:
-        train_with_history(net, optimizer, x, y, [run["lr"]] * n_steps, run["batch_size"], seed, folder,
-                           checkpoint_every=256, identity=identity)
-        explainer = ExPLAIND(net, optimizer, History(folder, identity), x, y, integration_steps=1, chunk=4096)
-        result = explainer.attribute(torch.as_tensor(phi_test), torch.as_tensor(data.y_test))
+    with recorded_last_layer_run(x, y, run["epochs"], run["batch_size"], run["lr"], seed, "attribution_truth") as epk:
+        result = epk.attribute(torch.as_tensor(phi_test), torch.as_tensor(data.y_test))
     return np.asarray(result.data).T  # (n_test, n_train) -> (n_train, n_test)
 
 

@@ -5,7 +5,7 @@ import numpy as np
 from scipy.stats import spearmanr
 
 
-def _spearman(a: np.ndarray, b: np.ndarray) -> float:
+def spearman(a: np.ndarray, b: np.ndarray) -> float:
     """Spearman's rho; 0 when either side is constant (a method that cannot rank says nothing)."""
     if np.ptp(a) == 0 or np.ptp(b) == 0:
         return 0.0
@@ -17,7 +17,7 @@ def lds(scores: np.ndarray, subsets: np.ndarray, outputs: np.ndarray) -> np.ndar
     subsets, between Σ_{i∈S_m} s_i(t) and the output f_{S_m}(x_t) of the model trained on S_m.
     scores (n_train, n_test), subsets (M, k) training indices, outputs (M, n_test) -> (n_test,)."""
     predicted = scores[subsets].sum(1)  # (M, n_test)
-    return np.array([_spearman(predicted[:, t], outputs[:, t]) for t in range(scores.shape[1])])
+    return np.array([spearman(predicted[:, t], outputs[:, t]) for t in range(scores.shape[1])])
 
 
 def loo_effects(full: np.ndarray, left_out: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -33,4 +33,4 @@ def loo_effects(full: np.ndarray, left_out: np.ndarray) -> tuple[np.ndarray, np.
 def loo_spearman(scores: np.ndarray, loo: np.ndarray, effects: np.ndarray) -> np.ndarray:
     """Per test point, the Spearman correlation between the scores of the left-out points and their LOO
     effects. scores (n_train, n_test), loo (n_loo,) indices, effects (n_loo, n_test) -> (n_test,)."""
-    return np.array([_spearman(scores[loo, t], effects[:, t]) for t in range(scores.shape[1])])
+    return np.array([spearman(scores[loo, t], effects[:, t]) for t in range(scores.shape[1])])

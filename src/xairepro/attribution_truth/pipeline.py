@@ -50,11 +50,16 @@ def shard_files(config: dict, name: str) -> list[str]:
 
 
 def score_files(name: str) -> list[str]:
-    return [f"{method}={RESULTS}/{name}/scores/{method}.npz" for method in methods(name)]
+    return [f"{RESULTS}/{name}/scores/{method}.npz" for method in methods(name)]
 
 
 def benchmark_files(name: str) -> list[str]:
     return [f"results/benchmarks/attribution_truth/{name}/score_{method}.tsv" for method in methods(name)]
+
+
+def by_method(name: str, files: list[str]) -> str:
+    """`METHOD=path ...` for the evaluate step (files in the order of methods(name))."""
+    return " ".join(f"{method}={path}" for method, path in zip(methods(name), files))
 
 
 def targets(config: dict) -> list[str]:

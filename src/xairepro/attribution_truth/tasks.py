@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from xairepro.mislabel.scorers import standardize
 from xairepro.rps_lje.data import load_digits_pair, load_german_credit
 from xairepro.rps_lje.models import SmallCNN, network_features, network_weights
 from xairepro.rps_lje.retrain import fit_logistic
@@ -60,9 +61,8 @@ def load(task: str, data_dir: str | Path, settings: dict, seed: int) -> Data:
     """The task's training split and whole test split (the plan picks the explained points)."""
     if task == "credit_logistic":
         x_train, y_train, x_test, y_test = load_german_credit(data_dir, settings["test_fraction"], seed)
-        mean, sd = x_train.mean(0), x_train.std(0)
-        sd = np.where(sd > 0, sd, 1.0)  # standardized with the training split's statistics
-        phi = lambda x: np.hstack([(x - mean) / sd, np.ones((len(x), 1))])  # noqa: E731
+        # standardized with the training split's statistics, plus the bias feature
+        phi = lambda x: np.hstack([standardize(x, x_train), np.ones((len(x), 1))])  # noqa: E731
         return Data(phi(x_train), y_train, phi(x_test), y_test)
     if task == "digits_cnn":
         return Data(*load_digits_pair(data_dir, tuple(settings["classes"]), settings["test_fraction"], seed))

@@ -10,6 +10,7 @@ also the raw attributes), saved by rps_lje.train.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import tempfile
 
@@ -25,11 +26,13 @@ from xairepro.explaind.history import History, train_fingerprint, train_with_his
 __all__ = ["NeighbourDisagreement", "ExplaindSelfInfluence", "SCORERS", "standardize"]
 
 
-def standardize(a) -> np.ndarray:
-    """Column z-scores (constant columns become 0), so no feature's unit dominates distances or steps."""
+def standardize(a, reference=None) -> np.ndarray:
+    """Column z-scores (constant columns become 0), so no feature's unit dominates distances or steps.
+    With `reference` (e.g. the training split), its means and deviations are used (for test points)."""
     a = np.asarray(a, np.float64)
-    sd = a.std(0)
-    return (a - a.mean(0)) / np.where(sd > 0, sd, 1.0)
+    ref = a if reference is None else np.asarray(reference, np.float64)
+    sd = ref.std(0)
+    return (a - ref.mean(0)) / np.where(sd > 0, sd, 1.0)
 
 
 def _check(n_rows: int, labels) -> np.ndarray:
@@ -75,6 +78,22 @@ class NeighbourDisagreement:
         return self.scores
 
 
+@contextlib.contextmanager
+def recorded_last_layer_run(x: torch.Tensor, y: torch.Tensor, epochs: int, batch_size: int, lr: float, seed: int,
+                            name: str):
+    """Record plain minibatch SGD of a 2-output linear layer on x (from a seeded initialisation) and yield
+    ExPLAIND on that run. f is linear in θ there, so one integration point per step makes the kernel exact."""
+    torch.manual_seed(seed)
+    model, optimizer = FlatModel(nn.Linear(x.shape[1], 2), torch.float64), SGD()
+    n_steps = epochs * math.ceil(len(x) / batch_size)
+    identity = {"scorer": name, "epochs": epochs, "batch_size": batch_size, "lr": lr, "seed": seed,
+                "data": train_fingerprint(x, y)}
+    with tempfile.TemporaryDirectory(prefix="explaind-history-") as folder:
+        train_with_history(model, optimizer, x, y, [lr] * n_steps, batch_size, seed, folder, checkpoint_every=256,
+                           identity=identity)
+        yield ExPLAIND(model, optimizer, History(folder, identity), x, y, integration_steps=1, chunk=4096)
+
+
 class ExplaindSelfInfluence:
     """ExPLAIND data attribution of each training point on its own output, A(x_i, i): its exact-path-
     kernel share of the logit of its (possibly flipped) label, summed over the training steps that
@@ -102,16 +121,7 @@ class ExplaindSelfInfluence:
     def fit(self, features, labels, progress: bool = False) -> "ExplaindSelfInfluence":
         x = torch.as_tensor(standardize(features))
         y = torch.as_tensor(_check(len(x), labels))
-        torch.manual_seed(self.seed)
-        model, optimizer = FlatModel(nn.Linear(x.shape[1], 2), torch.float64), SGD()
-        n_steps = self.epochs * math.ceil(len(x) / self.batch_size)
-        identity = {"scorer": self.name, "epochs": self.epochs, "batch_size": self.batch_size, "lr": self.lr,
-                    "seed": self.seed, "data": train_fingerprint(x, y)}
-        with tempfile.TemporaryDirectory(prefix="explaind-history-") as folder:
-            train_with_history(model, optimizer, x, y, [self.lr] * n_steps, self.batch_size, self.seed,
-                               folder, checkpoint_every=256, identity=identity)
-            history = History(folder, identity)
-            explainer = ExPLAIND(model, optimizer, history, x, y, integration_steps=1, chunk=4096)
+        with recorded_last_layer_run(x, y, self.epochs, self.batch_size, self.lr, self.seed, self.name) as explainer:
             self.scores = np.zeros(len(x))
             squared_error = squared_norm = 0.0
             for start in range(0, len(x), self.block):
