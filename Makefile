@@ -4,25 +4,43 @@ SHELL := /bin/bash
 ENVS := torch tf chainer
 CORES ?= 2
 
-.PHONY: envs run readme-results test system-packages clean-envs
+.PHONY: envs run rehearsal readme-results test system-packages clean-envs
 # Each venv is rebuilt when its stamp says it was built for other pins, another pyproject.toml or setup
 # script, another python3 or another location of the checkout (a moved checkout), or when it no longer runs.
 envs:
 	@for e in $(ENVS); do bash scripts/setup_env.sh --if-stale $$e || exit 1; done
 
+# The wall time and the number of steps the run did go to results/benchmarks/make_run.txt (README timings).
 run: envs
-	.venvs/torch/bin/snakemake --cores $(CORES)
+	@start=$$(date +%s); .venvs/torch/bin/snakemake --cores $(CORES); rc=$$?; \
+	log=$$(ls -t .snakemake/log/*.snakemake.log 2>/dev/null | head -1); mkdir -p results/benchmarks; \
+	echo "$$(( $$(date +%s) - start )) $(CORES) $$(grep -o '[0-9]* of [0-9]* steps' $$log | tail -1)" \
+		> results/benchmarks/make_run.txt; exit $$rc
 	.venvs/torch/bin/snakemake --report results/report.html
 
 # After `make run`: write results/scorecard.md and the method blocks into the README. Blocks of runs made
 # apart (the paper-config German credit run, the benchmarks with --markdown) go in when their file exists.
 readme-results:
+	.venvs/torch/bin/python -m xairepro.scorecard.timings results/benchmarks results/benchmarks/timings.md
 	.venvs/torch/bin/python -m xairepro.scorecard.readme results/scorecard.md README.md \
+		--block timings=results/benchmarks/timings.md \
 		--block rps_lje=results/rps_lje/summary.md --block mislabel=results/mislabel/summary.md \
 		--block attribution_truth=results/attribution_truth/summary.md --block explaind=results/explaind/summary.md \
 		$(if $(wildcard runs/paper/results/rps_lje/summary.md),--block rps_lje_paper=runs/paper/results/rps_lje/summary.md) \
+		$(if $(wildcard results/gradient_rollback/table1/nations/distmult/table1.md),--block gr_table1=results/gradient_rollback/table1/nations/distmult/table1.md) \
+		$(if $(wildcard runs/grok/results/explaind/grok113/grokking.md),--block explaind_grokking=runs/grok/results/explaind/grok113/grokking.md) \
 		$(if $(wildcard results/benchmarks/rps_lje_explain_time.md),--block rps_lje_speed=results/benchmarks/rps_lje_explain_time.md) \
+		$(if $(wildcard results/benchmarks/empirical_explainers_speed.md),--block ee_speed=results/benchmarks/empirical_explainers_speed.md) \
+		$(if $(wildcard results/benchmarks/explaind_memory.md),--block explaind_memory=results/benchmarks/explaind_memory.md) \
+		$(if $(wildcard results/benchmarks/dknn_knn_search.md),--block dknn_knn_search=results/benchmarks/dknn_knn_search.md) \
 		$(if $(wildcard results/benchmarks/rps_lje_imdb_epoch.md),--block rps_lje_imdb=results/benchmarks/rps_lje_imdb_epoch.md)
+
+# The paper DAG (config/paper.yaml) end to end on miniatures, offline, on CPU, in runs/rehearsal (README: Rehearsal):
+# the generator writes the miniature mirror, then the same rules run with config/rehearsal.yaml layered on top.
+REHEARSAL := --configfile config/paper.yaml config/rehearsal.yaml --directory runs/rehearsal
+rehearsal: envs
+	.venvs/torch/bin/python -m xairepro.data.miniatures runs/rehearsal/mirror
+	.venvs/torch/bin/snakemake --cores $(CORES) $(REHEARSAL)
 
 test: envs system-packages
 	bash scripts/run_tests.sh

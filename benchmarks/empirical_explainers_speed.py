@@ -1,15 +1,30 @@
-"""Time per explanation: the Empirical Explainer's forward pass vs the target explainers it replaces
-(Layer Integrated Gradients with n steps, Shapley Value Sampling with n samples), on the same SST-2
-test sentences, one instance at a time, on the same machine and thread count. Goal: EE >= 20x faster.
+"""Time per explanation, like with like: the Empirical Explainer's forward pass vs the target explainers it
+replaces (Layer Integrated Gradients with n steps, Shapley Value Sampling with n samples). Goal: EE >= 20x
+faster than LIG.
+
+Like with like: the same SST-2 test sentences (tokenised as the pipeline does), the same batch size for
+every method (each of `--batch-sizes`: 1 = one sentence per call, as target_explain runs the target
+explainer; B > 1 = right-padded batches of B sentences with an attention mask, for the EE and for LIG in
+one captum call; SVS runs at batch size 1 only), the same process, device and thread count, every model in
+eval mode, and `--warmup` calls per method left out of the timing. The methods are timed in turns, batch by
+batch (EE, LIG, SVS, the downstream forward pass), so a change in the machine's load hits all of them alike.
+Times are per explanation: the call's time divided by the sentences in it. Each target explainer is timed as the pipeline runs it:
+`attribute(input_ids)`, which includes the forward pass that finds the explained class; LIG without
+captum's completeness delta (two forward passes the explanation does not need), so the ratio is not
+flattered by it.
 
 .venvs/torch/bin/python benchmarks/empirical_explainers_speed.py \
     --downstream results/empirical_explainers/sst2/downstream/model \
-    --explainer-model results/empirical_explainers/sst2/lig-10/explainer/model --out results/benchmarks/empirical_explainers/speed.json
+    --explainer-model results/empirical_explainers/sst2/lig-10/explainer/model \
+    --out results/benchmarks/empirical_explainers_speed.json --markdown results/benchmarks/empirical_explainers_speed.md
 Without trained models it times untrained MiniLM weights (the cost does not depend on the weights).
+--markdown writes the table that `make readme-results` puts into the README.
 """
 from __future__ import annotations
 
 import argparse
+import os
+import platform
 import resource
 import statistics
 import time
@@ -18,18 +33,53 @@ import torch
 
 from xairepro.empirical_explainers.data import PACKAGED_MODEL, load_split, model_path, tokenize
 from xairepro.empirical_explainers.explainers import (EmpiricalExplainer, LayerIntegratedGradientsExplainer,
-                                                       ShapleyValueSamplingExplainer)
-from xairepro.io import write_json
+                                                       ShapleyValueSamplingExplainer, pad_batch)
+from xairepro.io import atomic_path, write_json
 
 
-def seconds_per_instance(explain, inputs) -> float:
-    explain(inputs[0])  # warm-up (first-call allocations)
-    times = []
-    for x in inputs:
-        start = time.perf_counter()
-        explain(x)
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def timed(call, x, device) -> float:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    call(x)
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - start
+
+
+def interleaved_seconds(methods: dict, batches, warmup: int, device, only_first: dict | None = None) -> dict[str, list[float]]:
+    """Seconds per explanation of each method on each batch (call time / batch size), the methods taking
+    turns on every batch; the first `warmup` batches are run by every method before timing starts.
+    `only_first[name]` limits a slow method to the first that many batches."""
+    only_first = only_first or {}
+    for name, call in methods.items():
+        for batch in batches[:warmup]:
+            call(batch)
+    times = {name: [] for name in methods}
+    for i, batch in enumerate(batches):
+        for name, call in methods.items():
+            if i < only_first.get(name, len(batches)):
+                times[name].append(timed(call, batch, device) / len(batch))
+    return times
+
+
+def markdown(result: dict) -> str:
+    r = result
+    lines = [f"EE vs its target explainers, like with like: {r['instances']} SST-2 test sentences "
+             f"(mean {r['mean_tokens']:.1f} tokens), the same batch size for every method, {r['threads']} thread(s) "
+             f"on {r['device']}, models in eval mode, {r['warmup']} warm-up calls per method at batch size 1 and 1 at larger batches, not timed, methods "
+             f"timed in turns; downstream model: {'trained' if r['trained_downstream'] else 'untrained'}, EE weights: "
+             f"{'trained' if r['trained_explainer'] else 'untrained (same architecture: the cost does not depend on the weights)'}; "
+             f"1-minute load average {r['load_average_1min'][0]:.1f} before and {r['load_average_1min'][1]:.1f} after, "
+             f"on {r['cpus']} CPUs (a loaded machine inflates the short EE calls most).",
+             "",
+             "| batch size | method | calls timed | median ms per explanation | EE faster by (median) | EE faster by (mean) |",
+             "|---|---|---|---|---|---|"]
+    for run in r["runs"]:
+        for name, s in run["seconds"].items():
+            lines.append(f"| {run['batch_size']} | {name} | {s['n']} | {s['median'] * 1000:.1f} | "
+                         f"{run['speedup_of_ee_median'][name]:.1f}× | {run['speedup_of_ee_mean'][name]:.1f}× |")
+    return "\n".join(lines) + "\n"
 
 
 def main(argv=None):
@@ -37,45 +87,79 @@ def main(argv=None):
     p.add_argument("--downstream", default=None, help="fine-tuned downstream model folder (default: untrained MiniLM)")
     p.add_argument("--explainer-model", default=None, help="trained EE folder (default: untrained MiniLM + head)")
     p.add_argument("--data", default="data/sst2")
-    p.add_argument("--instances", type=int, default=30)
+    p.add_argument("--instances", type=int, default=32)
     p.add_argument("--max-length", type=int, default=48)
-    p.add_argument("--lig-steps", type=int, default=10, help="default config: lig-10 (paper: 25)")
-    p.add_argument("--svs-samples", type=int, default=20, help="paper: svs-20")
+    p.add_argument("--lig-steps", type=int, nargs="+", default=[10], help="default config: lig-10 (paper: 25)")
+    p.add_argument("--svs-samples", type=int, default=20, help="paper: svs-20; 0 = do not time SVS")
+    p.add_argument("--svs-instances", type=int, default=10, help="SVS is slow: time it on the first this many sentences")
+    p.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 16], help="the same for every method")
+    p.add_argument("--warmup", type=int, default=3, help="calls per method before timing (not timed)")
     p.add_argument("--threads", type=int, default=1)
+    p.add_argument("--device", default="cpu", help="cpu or cuda: every method runs there")
     p.add_argument("--out", default=None, help="write the timings as JSON here")
+    p.add_argument("--markdown", default=None, help="write the Markdown table for the README here")
     a = p.parse_args(argv)
     from transformers import AutoModel, AutoModelForSequenceClassification, AutoTokenizer
 
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
+    device = torch.device(a.device)
     downstream = a.downstream or model_path(PACKAGED_MODEL)
     tokenizer = AutoTokenizer.from_pretrained(downstream)
-    model = AutoModelForSequenceClassification.from_pretrained(downstream, num_labels=2).eval()
-    ee = (EmpiricalExplainer.load(a.explainer_model) if a.explainer_model
-          else EmpiricalExplainer(AutoModel.from_pretrained(model_path(PACKAGED_MODEL))).eval())
+    model = AutoModelForSequenceClassification.from_pretrained(downstream, num_labels=2).eval().to(device)
+    ee = (EmpiricalExplainer.load(a.explainer_model) if a.explainer_model  # untrained: f's encoder + a head, as trained
+          else EmpiricalExplainer(AutoModel.from_pretrained(downstream))).eval().to(device)
     ids, _ = tokenize(tokenizer, load_split("sst2", a.data, "test", a.instances, seed=0), a.max_length)
     inputs = [torch.tensor(x) for x in ids]
 
-    def ee_explain(x):
-        with torch.no_grad():
-            return ee(x[None], torch.ones_like(x)[None])
+    def padded(batch):
+        input_ids, mask = pad_batch([x.tolist() for x in batch], tokenizer.pad_token_id)
+        return input_ids.to(device), mask.to(device)
 
-    lig = LayerIntegratedGradientsExplainer(model, tokenizer, n_steps=a.lig_steps)
-    svs = ShapleyValueSamplingExplainer(model, tokenizer, n_samples=a.svs_samples)
-    ee_s = seconds_per_instance(ee_explain, inputs)
-    lig_s = seconds_per_instance(lig.attribute, inputs)
-    svs_s = seconds_per_instance(svs.attribute, inputs)
+    def ee_explain(batch):
+        with torch.no_grad():
+            return ee(*padded(batch))
+
+    def forward(batch):
+        with torch.no_grad():
+            input_ids, mask = padded(batch)
+            return model(input_ids=input_ids, attention_mask=mask).logits
+
+    def lig_call(steps, batch_size):
+        # as target_explain runs it (1-D, one sentence), or in one captum call for a padded batch
+        lig = LayerIntegratedGradientsExplainer(model, tokenizer, n_steps=steps, convergence_delta=False)
+        return (lambda batch: lig.attribute(batch[0])) if batch_size == 1 else (lambda batch: lig.attribute_batch(*padded(batch)))
+
+    assert not model.training and not ee.training, "time the models in eval mode"
+    load_before = os.getloadavg()[0]
+    runs = []
+    for batch_size in a.batch_sizes:
+        batches = [inputs[i:i + batch_size] for i in range(0, len(inputs), batch_size)]
+        methods = {"EE": ee_explain, **{f"LIG-{steps}": lig_call(steps, batch_size) for steps in a.lig_steps}}
+        if a.svs_samples and batch_size == 1:
+            svs = ShapleyValueSamplingExplainer(model, tokenizer, n_samples=a.svs_samples)
+            methods[f"SVS-{a.svs_samples}"] = lambda batch: svs.attribute(batch[0])
+        methods["f forward pass (reference)"] = forward
+        times = interleaved_seconds(methods, batches, a.warmup if batch_size == 1 else 1, device,
+                                    {f"SVS-{a.svs_samples}": a.svs_instances})
+        seconds = {name: {"n": len(t), "median": statistics.median(t), "mean": statistics.mean(t)}
+                   for name, t in times.items()}
+        runs.append({"batch_size": batch_size, "seconds": seconds,
+                     "speedup_of_ee_median": {n: s["median"] / seconds["EE"]["median"] for n, s in seconds.items()},
+                     "speedup_of_ee_mean": {n: s["mean"] / seconds["EE"]["mean"] for n, s in seconds.items()}})
+        for name, s in seconds.items():
+            print(f"batch {batch_size:>3} {name:>28}: {s['median'] * 1000:8.1f} ms per explanation (median of {s['n']} "
+                  f"calls), EE faster by {runs[-1]['speedup_of_ee_median'][name]:.1f}x", flush=True)
     result = {"instances": len(inputs), "mean_tokens": statistics.mean(len(x) for x in inputs), "threads": a.threads,
-              "trained_models": bool(a.downstream and a.explainer_model),
-              "seconds_per_explanation": {"ee": ee_s, f"lig-{a.lig_steps}": lig_s, f"svs-{a.svs_samples}": svs_s},
-              "speedup_of_ee": {f"lig-{a.lig_steps}": lig_s / ee_s, f"svs-{a.svs_samples}": svs_s / ee_s},
+              "device": a.device if a.device != "cpu" else f"cpu ({platform.processor() or platform.machine()})",
+              "warmup": a.warmup, "trained_downstream": bool(a.downstream), "trained_explainer": bool(a.explainer_model), "runs": runs,
+              "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)], "cpus": os.cpu_count(),
               "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
-    for name, value in result["seconds_per_explanation"].items():
-        print(f"{name:>8}: {value * 1000:8.1f} ms per explanation (median of {len(inputs)})")
-    for name, value in result["speedup_of_ee"].items():
-        print(f"EE is {value:.1f}x faster than {name} (goal >= 20x)")
     if a.out:
         write_json(a.out, result)
+    if a.markdown:
+        with atomic_path(a.markdown) as tmp:
+            tmp.write_text(markdown(result))
 
 
 if __name__ == "__main__":

@@ -19,8 +19,11 @@ Set-up of the comparison (what their package needs):
   log-softmax equals cross-entropy of the logits, so our training is unchanged. Our FlatModel
   explains the output at one class per test point, so we ask for every (test point, class) pair:
   n_test · C outputs on both sides.
-- Optimizer: SGD with momentum and weight decay, constant lr (their SGDOptimizerPath; fp32 momentum
-  buffers, buffer_float16=False as in their CIFAR-2 validation script; fp16 would halve the buffers).
+- Optimizer (--optimizer): `sgd` (default), SGD with momentum and weight decay, constant lr (their
+  SGDOptimizerPath; fp32 momentum buffers, buffer_float16=False as in their CIFAR-2 validation script; fp16
+  would halve the buffers); or `adamw`, the modulo task's AdamW (lr 1e-3, betas (0.9, 0.98), eps 1e-8,
+  decoupled weight decay; their AdamWOptimizerPath, which reads the recorded second moments v_s, as we
+  hold the preconditioner fixed within a step).
 - Training run: one run recorded twice from the same θ_0 and the same batches (a DataLoader whose
   batch_sampler replays our batch_schedule): by our train_with_history (chunks every K steps) and by
   their wrappers in their training loop (ModelPath/SGDOptimizerPath/DataPath, log_checkpoint after
@@ -35,7 +38,8 @@ Each measurement runs in a fresh process with one thread; peak memory = peak RSS
 recorded history from disk and computing the prediction, minus RSS just before (/proc/self/clear_refs
 resets the peak; a vmap gradient call first warms torch.func for both). Sweeps the number of steps,
 of parameters (via d_model) and of explained outputs (test points × C). One run (about 7 minutes on
-2 cores); results in results/benchmarks/explaind/authors.json. Other sizes: --case N_STEPS D_MODEL
+2 cores); results in results/benchmarks/explaind/authors.json (authors_adamw.json with --optimizer adamw,
+which runs ADAMW_CASES by default). Other sizes: --case N_STEPS D_MODEL
 N_TRAIN N_TEST (repeatable) with another --out, e.g. --case 4000 16 500 1 (about 6 minutes).
 """
 from __future__ import annotations
@@ -70,6 +74,18 @@ CASES = [  # (n_steps, d_model, n_train, n_test): sweeps over steps, parameters,
 ]
 P, T, BATCH, CHUNK, CHECKPOINT_EVERY = 23, 4, 50, 64, 10  # n_train % BATCH == 0: see worker
 LR, MOMENTUM, WEIGHT_DECAY = 0.05, 0.9, 5e-3
+ADAMW_LR, BETAS, EPS, ADAMW_WEIGHT_DECAY = 1e-3, (0.9, 0.98), 1e-8, 4.0   # the modulo task's AdamW
+# AdamW cases: at 400 steps our functional AdamW and torch.optim.AdamW (float32) drift 0.45% apart, which
+# the recording check refuses
+ADAMW_CASES = [(100, 16, 500, 1), (200, 16, 500, 1), (100, 32, 500, 1)]
+
+
+def our_optimizer(name: str):
+    """Our functional optimizer and its constant learning rate."""
+    from xairepro.explaind.functional import SGD, AdamW
+    if name == "sgd":
+        return SGD(MOMENTUM, WEIGHT_DECAY), LR
+    return AdamW(betas=BETAS, eps=EPS, weight_decay=ADAMW_WEIGHT_DECAY), ADAMW_LR
 AGREE_TOL = 1e-4   # ours vs theirs (same float32 arithmetic up to summation order)
 RECON_TOL = 1e-2   # EPK prediction vs trained model (midpoint rule with T = 4 on a ReLU network)
 
@@ -136,34 +152,40 @@ def setup(n_steps: int, d_model: int, n_train: int, n_test: int):
     return data, FlatModel(module), loader, x, y, {"bench": [n_steps, d_model, n_train]}
 
 
-def their_paths(model: FlatModel, folder: Path, loader, overwrite: bool):
+def their_paths(model: FlatModel, folder: Path, loader, overwrite: bool, optimizer_name: str = "sgd"):
     from explaind.data_paths import DataPath
     from explaind.model_paths import ModelPath
-    from explaind.optimizer_paths import SGDOptimizerPath
+    from explaind.optimizer_paths import AdamWOptimizerPath, SGDOptimizerPath
 
     path = ModelPath(model.module, device="cpu", checkpoint_path=str(folder / "model.pt"), overwrite=overwrite,
                      output_dim=P)
     # checkpoints=[]: the package's default is one mutable list shared by all instances
-    optimizer = SGDOptimizerPath(path, lr=LR, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY, checkpoints=[],
-                                 checkpoint_path=str(folder / "optimizer.pt"), overwrite=overwrite, device="cpu",
-                                 buffer_float16=False)
+    if optimizer_name == "sgd":
+        optimizer = SGDOptimizerPath(path, lr=LR, momentum=MOMENTUM, weight_decay=WEIGHT_DECAY, checkpoints=[],
+                                     checkpoint_path=str(folder / "optimizer.pt"), overwrite=overwrite, device="cpu",
+                                     buffer_float16=False)
+    else:
+        optimizer = AdamWOptimizerPath(path, lr=ADAMW_LR, betas=BETAS, eps=EPS, weight_decay=ADAMW_WEIGHT_DECAY,
+                                       checkpoints=[], checkpoint_path=str(folder / "optimizer.pt"),
+                                       overwrite=overwrite, device="cpu")
     data_path = DataPath(loader, checkpoint_path=str(folder / "data.pt"), full_batch=False, overwrite=overwrite)
     return path, optimizer, data_path
 
 
-def record(case, folder: Path) -> dict:
+def record(case, folder: Path, optimizer_name: str = "sgd") -> dict:
     """Train once, recorded by our train_with_history and by the authors' wrappers and training loop."""
     from explaind.modulo_model.loss import RegularizedCrossEntropyLoss
 
-    from xairepro.explaind.functional import SGD
     from xairepro.explaind.history import train_with_history
 
     n_steps = case[0]
     data, model, loader, _, _, ident = setup(*case)
-    ours = train_with_history(model, SGD(MOMENTUM, WEIGHT_DECAY), data.x_train, data.y_train, [LR] * n_steps, BATCH,
+    opt, lr = our_optimizer(optimizer_name)
+    ours = train_with_history(model, opt, data.x_train, data.y_train, [lr] * n_steps, BATCH,
                               0, folder / "ours", CHECKPOINT_EVERY, ident)
     with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):
-        path, optimizer, data_path = their_paths(model, folder / "theirs", loader, overwrite=True)
+        path, optimizer, data_path = their_paths(model, folder / "theirs", loader, overwrite=True,
+                                                 optimizer_name=optimizer_name)
         loss_fn = RegularizedCrossEntropyLoss(alpha=0.0)
         for batch in data_path.dataloader:  # their README's loop
             x, y = data_path.get_batch(batch)
@@ -185,9 +207,8 @@ def record(case, folder: Path) -> dict:
             "ours_history_mib": mib(folder / "ours"), "theirs_history_mib": mib(folder / "theirs")}
 
 
-def worker(method: str, case, folder: Path, out: str) -> None:
+def worker(method: str, case, folder: Path, out: str, optimizer_name: str = "sgd") -> None:
     from xairepro.explaind.explainer import ExPLAIND
-    from xairepro.explaind.functional import SGD
     from xairepro.explaind.history import History
 
     torch.set_num_threads(1)
@@ -203,13 +224,14 @@ def worker(method: str, case, folder: Path, out: str) -> None:
     if method == "ours":
         # every (test point, class) pair: the n_test × C outputs their predict explains
         xr, yr = x.repeat_interleave(P, 0), torch.arange(P).repeat(n_test)
-        explainer = ExPLAIND(model, SGD(MOMENTUM, WEIGHT_DECAY), History(folder / "ours", ident), data.x_train,
+        explainer = ExPLAIND(model, our_optimizer(optimizer_name)[0], History(folder / "ours", ident), data.x_train,
                              data.y_train, integration_steps=T, chunk=CHUNK)
         res = explainer.attribute(xr, yr, progress=False)
         result = {"initial": res.initial, "prediction": res.reconstruction, "final": res.final, "data": res.data}
     else:
         with open(os.devnull, "w") as quiet, contextlib.redirect_stdout(quiet):  # it prints tensors
-            path, optimizer, data_path = their_paths(model, folder / "theirs", loader, overwrite=False)
+            path, optimizer, data_path = their_paths(model, folder / "theirs", loader, overwrite=False,
+                                                     optimizer_name=optimizer_name)
             epk = ExactPathKernelModel(model=path, optimizer=optimizer, loss_fn=RegularizedCrossEntropyLoss(alpha=0.0),
                                        data_path=data_path, integral_eps=1 / T, early_integral_eps=1 / T, device="cpu",
                                        evaluate_predictions=False, keep_param_wise_kernel=True,
@@ -248,26 +270,30 @@ def main():
     ap.add_argument("--worker", nargs=4, metavar=("METHOD", "CASE_JSON", "FOLDER", "OUT"))
     ap.add_argument("--case", nargs=4, type=int, action="append", metavar=("N_STEPS", "D_MODEL", "N_TRAIN", "N_TEST"),
                     help="run this size instead of CASES (repeatable)")
-    ap.add_argument("--out", default="results/benchmarks/explaind/authors.json")
+    ap.add_argument("--optimizer", choices=("sgd", "adamw"), default="sgd")
+    ap.add_argument("--out", default=None, help="default: results/benchmarks/explaind/authors[_adamw].json")
     args = ap.parse_args()
-    cases = [tuple(c) for c in args.case] if args.case else CASES
+    out_json = args.out or ("results/benchmarks/explaind/authors.json" if args.optimizer == "sgd"
+                            else "results/benchmarks/explaind/authors_adamw.json")
+    cases = [tuple(c) for c in args.case] if args.case else (CASES if args.optimizer == "sgd" else ADAMW_CASES)
     bad = [c for c in cases if c[2] % BATCH or c[3] < 1 or not 0 < c[2] <= P * P - c[3]]
     if bad:
         raise ValueError(f"n_train must be a multiple of {BATCH} and leave n_test of the {P * P} pairs for testing: {bad}")
     ensure_explaind()
     if args.worker:
         method, case, folder, out = args.worker
-        return worker(method, tuple(json.loads(case)), Path(folder), out)
+        return worker(method, tuple(json.loads(case)), Path(folder), out, args.optimizer)
     from xairepro.io import write_json
     rows = []
     for case in cases:
         with tempfile.TemporaryDirectory() as tmp:
             row = {"n_steps": case[0], "d_model": case[1], "n_train": case[2], "n_test": case[3], "n_outputs": case[3] * P,
-                   **record(case, Path(tmp))}
+                   **record(case, Path(tmp), args.optimizer)}
             result = {}
             for method in ("ours", "theirs"):
                 out = f"{tmp}/{method}.npz"
-                proc = subprocess.run([sys.executable, __file__, "--worker", method, json.dumps(case), tmp, out],
+                proc = subprocess.run([sys.executable, __file__, "--worker", method, json.dumps(case), tmp, out,
+                                       "--optimizer", args.optimizer],
                                       capture_output=True, text=True)
                 if proc.returncode:
                     raise RuntimeError(f"{method} worker failed on case {case}:\n{proc.stderr[-4000:]}")
@@ -279,9 +305,12 @@ def main():
         row["time_ratio"] = row["theirs_s"] / row["ours_s"]
         rows.append({k: float(f"{v:.4g}") if isinstance(v, float) else v for k, v in row.items()})
         print(rows[-1], flush=True)
-    write_json(args.out, {"settings": {"p": P, "T": T, "batch_size": BATCH, "chunk": CHUNK,
-                                       "checkpoint_every": CHECKPOINT_EVERY, "lr": LR, "momentum": MOMENTUM,
-                                       "weight_decay": WEIGHT_DECAY, "threads": 1, "torch": torch.__version__,
+    optimizer = ({"optimizer": "sgd", "lr": LR, "momentum": MOMENTUM, "weight_decay": WEIGHT_DECAY}
+                 if args.optimizer == "sgd" else
+                 {"optimizer": "adamw", "lr": ADAMW_LR, "betas": BETAS, "eps": EPS, "weight_decay": ADAMW_WEIGHT_DECAY})
+    write_json(out_json, {"settings": {"p": P, "T": T, "batch_size": BATCH, "chunk": CHUNK,
+                                       "checkpoint_every": CHECKPOINT_EVERY, **optimizer, "threads": 1,
+                                       "torch": torch.__version__,
                                        "explaind": "0.1.0", "explaind_wheel_sha256": WHEEL_SHA256},
                           "cases": rows})
 

@@ -7,7 +7,9 @@ Each measurement runs in a fresh process; peak memory = peak RSS during the attr
 RSS just before it (/proc/self/clear_refs resets the peak). Sweeps the number of steps and of
 training examples (and parameters via d_model). One run; results in results/benchmarks/explaind/.
 
-    .venvs/torch/bin/python benchmarks/explaind_memory.py
+    .venvs/torch/bin/python benchmarks/explaind_memory.py --markdown results/benchmarks/explaind_memory.md
+
+--markdown also writes the table that `make readme-results` puts in the README.
 """
 from __future__ import annotations
 
@@ -76,6 +78,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--worker", nargs=5, metavar=("METHOD", "N_TRAIN", "N_STEPS", "D_MODEL", "OUT"))
     ap.add_argument("--out", default="results/benchmarks/explaind/memory_vs_reference.csv")
+    ap.add_argument("--markdown", help="also write the table as Markdown (the README's block)")
     args = ap.parse_args()
     if args.worker:
         method, n_train, n_steps, d_model, out = args.worker
@@ -100,6 +103,16 @@ def main():
                          "max_rel_diff": f"{diff:.2e}"})
             print(rows[-1], flush=True)
     write_csv(args.out, rows)
+    if args.markdown:
+        from xairepro.io import atomic_path
+
+        head = ["n_train", "n_steps", "n_params", "streaming_peak_mib", "materialised_peak_mib", "memory_ratio",
+                "streaming_s", "materialised_s", "max_rel_diff"]
+        lines = [f"One run; {N_TEST} explained points, T = {T}, batch {BATCH}, vmap chunk {CHUNK}.", "",
+                 "| " + " | ".join(h.replace("_", " ") for h in head) + " |", "|" + "---|" * len(head)]
+        lines += ["| " + " | ".join(str(r[h]) for h in head) + " |" for r in rows]
+        with atomic_path(args.markdown) as tmp:
+            tmp.write_text("\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

@@ -3,10 +3,13 @@
 auto takes the GPU when the job has one and says so either way in the step's log; cuda on a machine where
 torch sees no CUDA device is an error that says what to change, never a silent CPU run. With
 `deterministic=True` (ExPLAIND replays a recorded run and checks it to 1e-5) CUDA is made bit-stable:
-deterministic algorithms and cuBLAS's fixed workspace.
+deterministic algorithms and cuBLAS's fixed workspace. A step that took a GPU logs, when it ends, the peak
+GPU memory torch allocated ("GPU peak memory: N MiB"): scripts/gpu_check.sh reads that line as the proof
+that the work ran on the GPU.
 """
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 
@@ -37,4 +40,14 @@ def resolve(setting: str, log: logging.Logger | None = None, deterministic: bool
             torch.use_deterministic_algorithms(True)
             torch.backends.cudnn.benchmark = False
         log.info("device: %s (%s)", setting, torch.cuda.get_device_name(torch.device(setting)))
+        atexit.register(log_peak_memory, torch.device(setting), log)
     return torch.device(setting)
+
+
+def log_peak_memory(device, log: logging.Logger) -> float:
+    """Log (and return) the peak GPU memory in MiB that torch allocated on `device` in this process."""
+    import torch
+
+    peak = torch.cuda.max_memory_allocated(device) / 2 ** 20
+    log.info("GPU peak memory: %.1f MiB allocated on %s", peak, device)
+    return peak

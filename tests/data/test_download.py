@@ -139,9 +139,12 @@ def test_a_mirror_without_the_dataset_never_falls_back_to_the_network(tmp_path):
     from xairepro.data.registry import get_dataset
 
     snli = get_dataset("snli")
-    assert not snli.mirror and any(s.kind == "url" for s in snli.sources)
-    with pytest.raises(MissingDataError, match="'snli' has no layout in the mirror"):
+    assert snli.mirror and any(s.kind == "url" for s in snli.sources)
+    with pytest.raises(MissingDataError, match=f"'snli': the mirror {tmp_path} lacks {tmp_path}/snli/snli_1.0.zip"):
         choose_sources(snli, tmp_path, None)
+    unmirrored = replace(snli, mirror=())  # an entry without a mirror layout is never downloaded either
+    with pytest.raises(MissingDataError, match="'snli' has no layout in the mirror"):
+        choose_sources(unmirrored, tmp_path, None)
     digits = get_dataset("digits")  # shipped in a package: no network needed, so the mirror is not asked
     assert choose_sources(digits, tmp_path, None)[1] is None
 

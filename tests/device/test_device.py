@@ -67,3 +67,31 @@ def test_downloads_and_small_table_and_plot_rules_are_local(repo):
     assert "localrule: True" in (repo / "workflow/rules/data.smk").read_text()
     heavy = [n for n, text in rules.items() if "localrule: True" in text and n not in NO_BENCHMARK]
     assert not heavy, heavy
+
+
+def test_gpu_check_fails_for_a_gpu_rule_job_that_did_not_use_the_gpu(tmp_path):
+    from xairepro.gpu_check import gpu_failures
+
+    run = tmp_path / "cuda"
+    (run / "logs").mkdir(parents=True)
+    (run / "logs" / "a.log").write_text("device: cuda (H200)\nGPU peak memory: 812.5 MiB allocated on cuda\n")
+    (run / "logs" / "b.log").write_text("device: cuda (H200)\nGPU peak memory: 0.0 MiB allocated on cuda\n")
+    (run / "logs" / "c.log").write_text("device auto: no CUDA device visible to torch 2.13.0, using the CPU\n")
+    (run / "logs" / "d.log").write_text("xgboost booster trained\n")
+    rows = [("x", "ee_train_downstream", "logs/a.log"), ("y", "rps_train", "logs/b.log"),
+            ("z", "explaind_epk", "logs/c.log"), ("w", "rps_summarize", "logs/c.log"), ("v", "rps_debug", "logs/d.log")]
+    (run / "summary.tsv").write_text("output_file\tdate\trule\tlog-file(s)\tstatus\tplan\n" + "".join(
+        f"{o}\t-\t{r}\t{log}\tok\tno update\n" for o, r, log in rows))
+    problems, warnings, checked = gpu_failures(run, {"ee_train_downstream", "rps_train", "explaind_epk", "rps_debug"})
+    assert checked == 4  # rps_summarize is not a GPU rule: its log is not checked
+    assert len(problems) == 2 and "rps_train" in problems[0] + problems[1] and "explaind_epk" in " ".join(problems)
+    assert len(warnings) == 1 and "rps_debug" in warnings[0]  # booked a GPU, never took a device
+    assert gpu_failures(run, {"ee_train_downstream"}) == ([], [], 1)
+
+
+def test_gpu_check_script_says_it_needs_an_nvidia_gpu(repo):
+    import subprocess
+
+    proc = subprocess.run(["bash", str(repo / "scripts" / "gpu_check.sh")], capture_output=True, text=True,
+                          env={"PATH": "/usr/bin:/bin"})
+    assert proc.returncode == 2 and "nvidia-smi not found" in proc.stderr

@@ -37,3 +37,26 @@ def test_candidates_are_exactly_the_triples_sharing_h_r_or_the_predicted_tail():
     for h, r, t_hat in [(1, 0, 2), (5, 3, 5), (11, 2, 0)]:
         expected = {i for i, (a, b, c) in enumerate(train.tolist()) if {a, c} & {h, t_hat} or b == r}
         assert set(neighbourhood(train, h, r, t_hat).tolist()) == expected
+
+
+def test_table1_summary_means_stds_and_the_five_point_band():
+    from xairepro.gradient_rollback.table1 import summarize
+
+    def fake(mode, seed, gr1_pd, nh1_tc):
+        return {"mode": mode, "seed": seed, "dataset": "nations", "model": "distmult", "explained": 201,
+                "seconds": 10.0, "best_epoch": None, "test_mrr": 0.3, "uncredited_change_share": 0.0,
+                "fidelity_pearson_gr1": 0.5, "scores": {"GR-1": {"PD": gr1_pd, "TC": 38.0}, "NH-1": {"PD": 54.0, "TC": nh1_tc}}}
+
+    rows, markdown = summarize([fake("ours", 1, 90.0, 10.0), fake("ours", 2, 96.0, 14.0), fake("authors", 1, 80.0, 18.0)])
+    by = {(r["mode"], r["setting"], r["metric"]): r for r in rows}
+    gr1 = by[("ours", "GR-1", "PD")]
+    assert (gr1["mean"], gr1["std"], gr1["seeds"], gr1["published"]) == (93.0, pytest.approx(4.24, abs=0.01), 2, 93.0)
+    assert gr1["within_5"] and not by[("ours", "NH-1", "TC")]["within_5"]  # 12 vs 18: 6 points off
+    assert not by[("authors", "GR-1", "PD")]["within_5"] and by[("authors", "NH-1", "TC")]["within_5"]
+    # two seeds with std 4.2: the mean is on the paper's value, but the t interval (±38) straddles the band
+    assert gr1["verdict"].startswith("inconclusive") and by[("ours", "GR-1", "TC")]["verdict"] == "reproduced (±0)"
+    assert by[("authors", "GR-1", "PD")]["verdict"] == "one run: off by -13"
+    assert "| ours | GR | 93.0 ± 4.2 (93) ? | 38.0 ± 0.0 (38) ✔ |" in markdown
+    assert "- ours: 3 of 4 cell means within ±5; with the seed interval 2 reproduced, 2 inconclusive, 0 off" in markdown
+    assert "| authors | GR | 80.0 ± 0.0 (93) ✗ | 38.0 ± 0.0 (38) ✔ |" in markdown
+    assert "- authors: 3 of 4 cell means within ±5" in markdown

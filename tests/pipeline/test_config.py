@@ -96,8 +96,8 @@ def test_workflow_files_are_snakefmt_clean(repo):
 
 # Rules that only tabulate, plot or record: every other rule trains, retrains or explains and must say
 # how long it took and how much memory it used (benchmark:).
-NO_BENCHMARK = {"dknn_plot", "ee_visualize", "explaind_attribute", "explaind_plot", "explaind_plot_pruning",
-                "explaind_plot_pipeline", "gr_topk", "gr_table", "gr_plot", "mislabel_summarize", "mislabel_report",
+NO_BENCHMARK = {"dknn_plot", "dknn_seeds", "ee_visualize", "explaind_attribute", "explaind_plot", "explaind_plot_pruning",
+                "explaind_plot_pipeline", "gr_topk", "gr_table", "gr_table1", "gr_plot", "mislabel_summarize", "mislabel_report",
                 "scorecard", "software_versions", "effective_config", "rps_summarize", "rps_report", "truth_evaluate",
                 "truth_report", "explaind_report"}
 

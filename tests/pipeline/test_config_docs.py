@@ -26,7 +26,7 @@ def test_every_key_of_both_configs_is_documented():
     documented = {line.split("`")[1] for line in lines}
     entry_sections = {k.removesuffix(".<name>") for k in documented if k.endswith(".<name>")}
     open_sections = {line.split("`")[1] for line in lines if "section (open" in line or "| map: " in line}
-    for config in ("config.yaml", "paper.yaml"):
+    for config in ("config.yaml", "paper.yaml", "rehearsal.yaml"):
         for key in _keys(yaml.safe_load((REPO / "config" / config).read_text())):
             parts = key.split(".")
             # a key inside a per-name section (gradient_rollback.datasets.nations.dim) is documented as <name>

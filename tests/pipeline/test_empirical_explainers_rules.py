@@ -41,7 +41,7 @@ def test_default_pipeline_rules_on_a_tiny_config(snakemake, tmp_path):
     assert metrics["mse_ee_vs_target"] > 0 and set(metrics["convergence_mse"]) == {"1", "2"}
     table = list(csv.DictReader((work / f"{RUN}/evaluation/comparison.csv").open()))
     assert [r["metric"] for r in table] == ["mse", "mse_baseline_zeros", "mse_baseline_token_class_lookup",
-                                            "weighted_f1"]
+                                            "mse_baseline_lig-1", "mse_baseline_lig-2", "weighted_f1"]
     assert table[-1]["experiment"] == "downstream_f1_test"  # our F1 is the test split's, not the paper's validation
     # the zeros baseline is the mean squared target attribution: positive, and what the EE has to beat
     assert float(table[1]["ours"]) > 0 and metrics["mse_baseline_zeros"] == pytest.approx(float(table[1]["ours"]), abs=1e-6)

@@ -89,3 +89,10 @@ def test_chainer_env_has_numpy_1(repo):
     proc = _imports(repo, "chainer", "import chainer, numpy; print(numpy.__version__)")
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("1.")
+
+
+def test_cluster_torch_spec_is_the_plain_pypi_wheel_which_is_the_cuda_build(repo):
+    # A `+cpu` local version or the CPU index would give a GPU node a CPU-only torch.
+    spec = (repo / "envs" / "torch.yaml").read_text()
+    assert re.search(r"^      - torch==\d+\.\d+\.\d+$", spec, re.M)
+    assert "+cpu" not in spec and "download.pytorch.org/whl/cpu" not in spec

@@ -38,7 +38,7 @@ def test_explaind_rules_run_and_rerun_identically(snakemake, tmp_path):
         assert (run / task / "plots/training_curves.png").read_bytes()[:4] == b"\x89PNG"
     assert "stand-in for CIFAR2" in (run / "digits2/fidelity.json").read_text()
     pruning = (run / "digits2/pruning.csv").read_text().splitlines()
-    assert pruning[0] == "method,fraction,val_acc,model_acc,kl_div" and len(pruning) == 1 + 2 * 2
+    assert pruning[0] == "method,fraction,pruned,val_acc,model_acc,kl_div" and len(pruning) == 1 + 3 * 2
     check_pipeline_tables(run)
     # the README block is made from these files: each task's fidelity and the pruning / pipeline tables
     summary = (run / "summary.md").read_text()

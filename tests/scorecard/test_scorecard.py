@@ -14,9 +14,9 @@ def _table(tmp_path, lines):
 
 
 def test_verdict_flips_to_off_outside_the_tolerance():
-    assert verdict("93", "90", "5") == "reproduced"
-    assert verdict("93", "98", "5") == "reproduced"
-    assert verdict("93", "87", "5") == "off by -6"
+    assert verdict("93", "90", "5") == "one run: reproduced"
+    assert verdict("93", "98", "5") == "one run: reproduced"
+    assert verdict("93", "87", "5") == "one run: off by -6"
     assert verdict("93", "", "5") == "not run"
     assert verdict("", "0.8", "") == "no published value"
 
@@ -32,11 +32,11 @@ def test_scorecard_has_one_row_per_published_number_of_the_methods_that_ran(tmp_
     assert {r["paper"] for r in rows} == {"gradient_rollback"}  # methods that did not run are left out
     assert len(rows) == len(gr_published) + 1
     by_key = {(r["experiment"], r["metric"]): r for r in rows}
-    assert by_key[("table1_GR-1", "PD")]["verdict"] == "reproduced"
-    assert by_key[("table1_GR-1", "TC")]["verdict"] == "off by -18"
+    assert by_key[("table1_GR-1", "PD")]["verdict"] == "one run: reproduced"
+    assert by_key[("table1_GR-1", "TC")]["verdict"] == "one run: off by -18"
     assert by_key[("table1_NH-1", "PD")]["verdict"] == "not run"
     assert by_key[("fidelity", "pearson")]["verdict"] == "no published value"
-    assert "1 reproduced, 1 off" in markdown(rows)
+    assert "2 from one run" in markdown(rows)
 
 
 def test_readme_block_is_replaced_between_the_markers():
@@ -44,6 +44,17 @@ def test_readme_block_is_replaced_between_the_markers():
     assert splice(readme, "| new |\n") == f"intro\n{START}\n| new |\n{END}\noutro\n"
     with pytest.raises(ValueError, match="results markers"):
         splice("no markers", "x")
+
+
+def test_a_fixed_tolerance_is_compared_with_our_whole_seed_interval():
+    # 4 runs, std 1: standard error 0.5, 95% t interval (3 df) ± 1.59
+    assert verdict("93", "90", "5", "1", "4") == "reproduced (±1.6)"     # 88.4..91.6 inside 88..98
+    assert verdict("93", "85", "5", "1", "4") == "off by -8 (±1.6)"      # 83.4..86.6 all outside
+    assert verdict("93", "89", "5", "1", "4").startswith("inconclusive")  # 87.4..90.6 straddles 88
+    # with 3 seeds the t quantile (4.30), not 2, sets the width: ±2.5 here, not ±1.2
+    assert verdict("93", "90", "5", "1", "3").startswith("inconclusive")
+    # a std 10 times larger: the same mean cannot be called reproduced
+    assert verdict("93", "90", "5", "10", "4").startswith("inconclusive")
 
 
 def test_spread_verdict_uses_the_standard_error_of_our_mean_over_runs():
@@ -71,3 +82,37 @@ def test_reference_curve_points_are_not_scorecard_rows(tmp_path):
     rows = build([table])
     assert rows and not any(r["experiment"] == "debugging_curve" for r in rows)
     assert any(r["experiment"] == "debugging_gap_40pct" and r["verdict"] == "not run" for r in rows)
+
+
+def test_per_seed_tables_combine_into_mean_std_and_runs():
+    from xairepro.scorecard.seeds import combine
+
+    def table(acc, ece):
+        key = {"paper": "dknn", "experiment": "accuracy", "dataset": "sst2", "model": "cnn", "published": "", "source": "s"}
+        return [{**key, "metric": "accuracy_dknn", "ours": str(acc)}, {**key, "metric": "ece", "ours": str(ece)}]
+
+    rows = {r["metric"]: r for r in combine([table(80, 9), table(82, 12), table(84, 9)])}
+    assert rows["accuracy_dknn"]["ours"] == "82" and rows["accuracy_dknn"]["ours_std"] == "2"
+    assert rows["ece"]["ours"] == "10" and float(rows["ece"]["ours_std"]) == pytest.approx(3 ** 0.5)
+    assert rows["ece"]["runs"] == "3"
+    one = combine([table(80, 9)])[0]
+    assert one["ours_std"] == "" and one["runs"] == "1"
+    with pytest.raises(ValueError, match="same numbers"):
+        combine([table(80, 9), table(80, 9)[:1]])
+
+
+def test_timings_table_sums_the_benchmark_files_per_method_and_step(tmp_path):
+    from xairepro.scorecard.timings import make_run, markdown, rows
+
+    head = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+    for seed, (s, rss) in enumerate([(10.0, 100), (30.0, 300)]):
+        path = tmp_path / "dknn" / "sst2" / f"seed{seed}" / "train.tsv"
+        path.parent.mkdir(parents=True)
+        path.write_text(head + f"{s}\t0:00:10\t{rss}\t1\t1\t1\t1\t1\t1\t1\n")
+    (tmp_path / "make_run.txt").write_text("730 2 193 of 193 steps\n")
+    table = rows(tmp_path)
+    assert table == [{"method": "dknn", "step": "train", "jobs": 2, "total_s": 40.0, "max_s": 30.0, "max_rss_mb": 300}]
+    text = markdown(table, make_run(tmp_path))
+    assert "12 min 10 s with 2 cores for 193 of 193 steps" in text and "| dknn | train | 2 | 40 | 30.0 | 300 |" in text
+    with pytest.raises(ValueError, match="no benchmark files"):
+        rows(tmp_path / "dknn" / "none")

@@ -39,6 +39,7 @@ wildcard_constraints:
     dataset="|".join(re.escape(name) for name in DATASETS),
     model="cnn|rnn|xgboost|distmult|complex|lstm|bilstm|char_bilstm",
     run=r"\d+",
+    seed=r"\d+",
     shard=r"\d+",
     shards=r"\d+",
     env="|".join(ENVS),

@@ -1,18 +1,23 @@
 # Deep k-Nearest Neighbors for text (Wallace, Feng & Boyd-Graber 2018): train a Chainer classifier,
 # index its layers' activations, calibrate, evaluate accuracy/calibration, explain by leave-one-out.
 # Settings: config section `dknn` (workflow/schemas/dknn.schema.yaml).
-from xairepro.dknn.pipeline import flags as dknn_flags, runs as dknn_runs, vectors as dknn_vectors
+from xairepro.dknn.pipeline import (
+    combined as dknn_combined,
+    flags as dknn_flags,
+    runs as dknn_runs,
+    vectors as dknn_vectors,
+)
 
 DKNN = config["dknn"]
-DKNN_RUN = "results/dknn/{dataset}/{model}"
-DKNN_LOG = "results/logs/dknn/{dataset}/{model}"
-DKNN_BENCH = "results/benchmarks/dknn/{dataset}/{model}"
+DKNN_RUN = "results/dknn/{dataset}/{model}/seed{seed}"
+DKNN_LOG = "results/logs/dknn/{dataset}/{model}/seed{seed}"
+DKNN_BENCH = "results/benchmarks/dknn/{dataset}/{model}/seed{seed}"
 
 
 METHOD_TARGETS["dknn"] = lambda: [
     p for n in ("metrics.json", "reliability.png", "saliency.html") for p in dknn_runs(DKNN, n)
-]
-METHOD_TABLES["dknn"] = lambda: dknn_runs(DKNN, "comparison.csv")
+] + dknn_combined(DKNN)
+METHOD_TABLES["dknn"] = lambda: dknn_combined(DKNN)
 
 
 rule dknn_train:
@@ -51,11 +56,10 @@ rule dknn_train:
             "weight_decay",
             "n_calib",
             "max_train",
-            "seed",
         ),
     shell:
         "xairepro-env {params.env} -m xairepro.dknn.train --dataset {wildcards.dataset} --data-dir {input.data} "
-        "--model {wildcards.model} {params.vectors} {params.flags} --out-dir {params.out_dir} > {log} 2>&1"
+        "--model {wildcards.model} --seed {wildcards.seed} {params.vectors} {params.flags} --out-dir {params.out_dir} > {log} 2>&1"
 
 
 rule dknn_index:
@@ -105,10 +109,10 @@ rule dknn_calibrate:
         runtime=60,
     params:
         env=ENV["chainer"],
-        flags=dknn_flags(DKNN, "temperature_init", "temperature_epochs", "seed"),
+        flags=dknn_flags(DKNN, "temperature_init", "temperature_epochs"),
     shell:
         "xairepro-env {params.env} -m xairepro.dknn.calibrate --activations {input.activations} --dknn-in {input.dknn} "
-        "--dknn-out {output.dknn} --calibration {output.calibration} {params.flags} > {log} 2>&1"
+        "--dknn-out {output.dknn} --calibration {output.calibration} {params.flags} --seed {wildcards.seed} > {log} 2>&1"
 
 
 rule dknn_eval:
@@ -123,7 +127,7 @@ rule dknn_eval:
             caption="../report/dknn/metrics.rst",
             category="6. DkNN",
             subcategory="{dataset}",
-            labels={"model": "{model}", "artefact": "metrics"},
+            labels={"model": "{model}", "seed": "{seed}", "artefact": "metrics"},
         ),
         reliability=f"{DKNN_RUN}/reliability.json",
         comparison=f"{DKNN_RUN}/comparison.csv",
@@ -161,7 +165,7 @@ rule dknn_interpret:
             caption="../report/dknn/saliency.rst",
             category="6. DkNN",
             subcategory="{dataset}",
-            labels={"model": "{model}", "artefact": "saliency maps"},
+            labels={"model": "{model}", "seed": "{seed}", "artefact": "saliency maps"},
         ),
     log:
         f"{DKNN_LOG}/interpret.log",
@@ -192,7 +196,7 @@ rule dknn_plot:
             caption="../report/dknn/reliability.rst",
             category="6. DkNN",
             subcategory="{dataset}",
-            labels={"model": "{model}", "artefact": "reliability diagrams"},
+            labels={"model": "{model}", "seed": "{seed}", "artefact": "reliability diagrams"},
         ),
     log:
         f"{DKNN_LOG}/plot.log",
@@ -206,5 +210,25 @@ rule dknn_plot:
     params:
         env=ENV["torch"],
     shell:
-        "xairepro-env {params.env} -m xairepro.dknn.plot --reliability {input} --title '{wildcards.dataset} / {wildcards.model}' "
+        "xairepro-env {params.env} -m xairepro.dknn.plot --reliability {input} --title '{wildcards.dataset} / {wildcards.model}, seed {wildcards.seed}' "
         "--out {output} > {log} 2>&1"
+
+
+rule dknn_seeds:
+    input:
+        lambda wildcards: expand(f"{DKNN_RUN}/comparison.csv", seed=DKNN["seeds"], allow_missing=True),
+    output:
+        "results/dknn/{dataset}/{model}/comparison.csv",
+    log:
+        "results/logs/dknn/{dataset}/{model}/seeds.log",
+    localrule: True
+    conda:
+        "../../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        env=ENV["torch"],
+    shell:
+        "xairepro-env {params.env} -m xairepro.scorecard.seeds {output} {input} > {log} 2>&1"

@@ -2,6 +2,7 @@
 # the expensive target explainer in shards over train/validation/test, train the EE on those maps,
 # explain the test split with it, evaluate (MSE, F1, convergence curve) and draw heatmaps.
 # Settings: config section `empirical_explainers` (workflow/schemas/empirical_explainers.schema.yaml).
+from xairepro.data.models import model_inputs
 from xairepro.empirical_explainers import pipeline as ee_pipeline
 
 EE = config["empirical_explainers"]
@@ -22,6 +23,8 @@ METHOD_TABLES["empirical_explainers"] = lambda: ee_pipeline.runs(EE, "evaluation
 rule ee_train_downstream:
     input:
         data=lambda wildcards: dataset_dir(wildcards.dataset),
+        # the staged hub model (rule download_model_<name>); none for the packaged MiniLM
+        base=lambda wildcards: model_inputs(ee_pipeline.setup(EE, wildcards.dataset)["model"]),
     output:
         model=directory(f"{EE_RUN}/downstream/model"),
         metrics=f"{EE_RUN}/downstream/metrics.json",
@@ -89,6 +92,7 @@ rule ee_train_explainer:
         downstream=rules.ee_train_downstream.output.model,
         train=lambda wildcards: ee_pipeline.shards(EE, wildcards.dataset, wildcards.explainer, "train"),
         validation=lambda wildcards: ee_pipeline.shards(EE, wildcards.dataset, wildcards.explainer, "validation"),
+        encoder=lambda wildcards: model_inputs(ee_pipeline.setup(EE, wildcards.dataset)["explainer_model"]),
     output:
         model=directory(f"{EE_RUN}/{{explainer}}/explainer/model"),
         metrics=f"{EE_RUN}/{{explainer}}/explainer/train_metrics.json",
@@ -108,12 +112,13 @@ rule ee_train_explainer:
         env=ENV["torch"],
         device=config["device"],
         s=lambda wildcards: ee_pipeline.setup(EE, wildcards.dataset),
+        patience=lambda wildcards: ee_pipeline.patience_option(EE, wildcards.dataset),
         seed=EE["seed"],
     shell:
         "xairepro-env {params.env} -m xairepro.empirical_explainers.train_explainer --device {params.device} --encoder {params.s[explainer_model]} "
         "--downstream {input.downstream} --train {input.train} --validation {input.validation} "
         "--epochs {params.s[ee_epochs]} --batch-size {params.s[ee_batch_size]} "
-        "--learning-rate {params.s[ee_learning_rate]} --seed {params.seed} --threads {threads} "
+        "--learning-rate {params.s[ee_learning_rate]} {params.patience} --seed {params.seed} --threads {threads} "
         "--out {output.model} --metrics {output.metrics} > {log} 2>&1"
 
 

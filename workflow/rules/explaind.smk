@@ -57,10 +57,17 @@ rule explaind_epk:
     params:
         env=ENV["torch"],
         args=lambda wildcards, input: explaind.args(EXPLAIND, wildcards.task, input.data),
-        flags=f"--integration-steps {EXPLAIND['integration_steps']} --n-explain {EXPLAIND['n_explain']} --chunk {EXPLAIND['chunk']}",
+        flags=f"--integration-steps {EXPLAIND['integration_steps']} --n-explain {EXPLAIND['n_explain']} --chunk {EXPLAIND['chunk']} "
+        f"--fidelity-steps {' '.join(map(str, EXPLAIND['fidelity_steps']))} --fidelity-points {EXPLAIND['fidelity_points']}",
+        # the authors' pruning score needs the kernel of every output on the validation points (pruned tasks only)
+        prune=lambda wildcards: (
+            f"--prune-validation {EXPLAIND['prune_validation']}"
+            if explaind.task(EXPLAIND, wildcards.task).get("prune_fractions")
+            else ""
+        ),
     shell:
         "xairepro-env {params.env} -m xairepro.explaind.epk {params.args} {params.flags} --history {input.history} "
-        "--out {output.epk} --fidelity {output.fidelity} > {log} 2>&1"
+        "{params.prune} --out {output.epk} --fidelity {output.fidelity} > {log} 2>&1"
 
 
 rule explaind_attribute:
@@ -113,9 +120,11 @@ rule explaind_prune:
     params:
         env=ENV["torch"],
         args=lambda wildcards, input: explaind.args(EXPLAIND, wildcards.task, input.data),
+        scores=" ".join(EXPLAIND["prune_scores"]),
+        keep=" ".join(EXPLAIND["prune_keep"]),
     shell:
         "xairepro-env {params.env} -m xairepro.explaind.prune {params.args} --history {input.history} --epk {input.epk} "
-        "--out {output} > {log} 2>&1"
+        "--scores {params.scores} --keep {params.keep} --out {output} > {log} 2>&1"
 
 
 rule explaind_plot:

@@ -5,6 +5,9 @@ from xairepro.gradient_rollback.pipeline import (
     runs as gr_runs,
     settings as gr_settings,
     shard_files as gr_shards,
+    table1_flags as gr_table1_flags,
+    table1_runs as gr_table1_runs,
+    table1_summary as gr_table1_summary,
     train_flags as gr_flags,
 )
 
@@ -91,9 +94,10 @@ rule gr_topk:
         env=ENV["tf"],
         ks=" ".join(str(k) for k in GR["ks"]),
         seed=GR["seed"],
+        mode=GR["mode"],
     shell:
         "xairepro-env {params.env} -m xairepro.gradient_rollback.topk --explanations {input} --ks {params.ks} "
-        "--seed {params.seed} --out {output} > {log} 2>&1"
+        "--seed {params.seed} --mode {params.mode} --out {output} > {log} 2>&1"
 
 
 rule gr_eval:
@@ -187,3 +191,67 @@ rule gr_plot:
     shell:
         "xairepro-env {params.env} -m xairepro.gradient_rollback.plot --comparison {input.comparison} --fidelity {input.fidelity} "
         "--bars {output.bars} --scatter {output.scatter} > {log} 2>&1"
+
+
+# Table 1 over seeds and both modes (config gradient_rollback.table1; not among the default targets):
+# `snakemake --cores 1 gr_table1`. One job per (mode, seed) runs train, explain, topk, evaluate and table
+# in one process (results/gradient_rollback/table1/<mode>/seed<seed>/<dataset>/<model>/); the summary is
+# table1.md (spliced into the README by `make readme-results`) and table1.csv.
+GR_T1 = "results/gradient_rollback/table1/{mode}/seed{seed}/{dataset}/{model}"
+GR_T1_LOG = "results/logs/gradient_rollback/table1/{mode}/seed{seed}/{dataset}/{model}"
+
+
+rule gr_table1_run:
+    input:
+        data=lambda wildcards: dataset_dir(wildcards.dataset),
+    output:
+        f"{GR_T1}/run.json",
+    log:
+        f"{GR_T1_LOG}/run.log",
+    benchmark:
+        f"results/benchmarks/gradient_rollback/table1/{{mode}}/seed{{seed}}/{{dataset}}/{{model}}/table1_run.tsv"
+    wildcard_constraints:
+        mode="ours|authors",
+        seed=r"\d+",
+        dataset="[^/]+",
+        model="[^/]+",
+    conda:
+        "../../envs/tf.yaml"
+    threads: 1
+    resources:
+        mem_mb=lambda wildcards: gr_settings(GR, wildcards.dataset)["mem_mb"],
+        runtime=120,
+    params:
+        env=ENV["tf"],
+        flags=lambda wildcards: gr_table1_flags(GR, wildcards.dataset, wildcards.mode),
+        n_explain=GR["table1"]["n_explain"],
+        ks=" ".join(str(k) for k in GR["ks"]),
+        schedule=GR["retrain_schedule"],
+        run_dir=lambda wildcards, output: Path(output[0]).parent,
+    shell:
+        "xairepro-env {params.env} -m xairepro.gradient_rollback.table1 run --dataset {wildcards.dataset} "
+        "--data-dir {input.data} --model {wildcards.model} --mode {wildcards.mode} --seed {wildcards.seed} "
+        "--n-explain {params.n_explain} --ks {params.ks} --schedule {params.schedule} --out-dir {params.run_dir} "
+        "--out {output} {params.flags} --threads {threads} > {log} 2>&1"
+
+
+rule gr_table1:
+    input:
+        lambda wildcards: gr_table1_runs(GR),
+    output:
+        md=gr_table1_summary(GR),
+        csv=gr_table1_summary(GR).replace(".md", ".csv"),
+    log:
+        "results/logs/gradient_rollback/table1/summary.log",
+    localrule: True
+    conda:
+        "../../envs/tf.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        env=ENV["tf"],
+    shell:
+        "xairepro-env {params.env} -m xairepro.gradient_rollback.table1 summary --runs {input} "
+        "--md {output.md} --csv {output.csv} > {log} 2>&1"

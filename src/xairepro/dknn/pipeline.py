@@ -17,5 +17,11 @@ def flags(config: dict, *keys: str) -> str:
 
 
 def runs(config: dict, name: str) -> list[str]:
-    """results/dknn/<dataset>/<model>/<name> for every configured dataset and model."""
-    return [f"results/dknn/{d}/{m}/{name}" for d in config["datasets"] for m in config["models"]]
+    """results/dknn/<dataset>/<model>/seed<seed>/<name> for every configured dataset, model and seed."""
+    return [f"results/dknn/{d}/{m}/seed{s}/{name}" for d in config["datasets"] for m in config["models"]
+            for s in config["seeds"]]
+
+
+def combined(config: dict) -> list[str]:
+    """The comparison table of every dataset and model: mean ± std over the seeds (the scorecard's input)."""
+    return [f"results/dknn/{d}/{m}/comparison.csv" for d in config["datasets"] for m in config["models"]]

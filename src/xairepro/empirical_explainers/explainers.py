@@ -69,25 +69,47 @@ class LayerIntegratedGradientsExplainer(_TargetExplainer):
         tokenizer: its tokenizer (padding and special token ids).
         n_steps: integration steps n (paper: 25 on AG News). Default: 25.
         internal_batch_size: interpolation points per forward pass (memory limit); None = all n.
+        convergence_delta: also compute captum's completeness delta (two more forward passes);
+            False leaves `delta` None and gives the same attributions.
     """
 
     name = "lig"
 
-    def __init__(self, model, tokenizer, n_steps: int = 25, internal_batch_size: int | None = None):
+    def __init__(self, model, tokenizer, n_steps: int = 25, internal_batch_size: int | None = None,
+                 convergence_delta: bool = True):
         super().__init__(model, tokenizer)
         if n_steps < 1:
             raise ValueError(f"n_steps must be >= 1, got {n_steps}")
         self.n_steps, self.internal_batch_size = n_steps, internal_batch_size
+        self.convergence_delta = convergence_delta
         self._lig = LayerIntegratedGradients(self._logits, model.get_input_embeddings())
 
     def attribute(self, input_ids: torch.Tensor, target: int | None = None) -> Explanation:
         """Attributions of the token ids `input_ids` (1-D, no padding) for class `target`
         (default: the prediction), with captum's completeness delta."""
         ids, mask, target = self._prepare(input_ids, target)
-        attributions, delta = self._lig.attribute(
+        result = self._lig.attribute(
             ids, baselines=self.baseline(ids), target=target, additional_forward_args=(mask,),
-            n_steps=self.n_steps, internal_batch_size=self.internal_batch_size, return_convergence_delta=True)
-        return Explanation(attributions.sum(-1)[0].detach().cpu(), target, float(delta))
+            n_steps=self.n_steps, internal_batch_size=self.internal_batch_size,
+            return_convergence_delta=self.convergence_delta)
+        attributions, delta = result if self.convergence_delta else (result, None)
+        return Explanation(attributions.sum(-1)[0].detach().cpu(), target, None if delta is None else float(delta))
+
+
+    def attribute_batch(self, input_ids: torch.Tensor, attention_mask: torch.Tensor,
+                        target: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """Attributions of a right-padded batch (2-D ids, mask 0 at padding) in one captum call, for
+        `target` (default: the predictions): (batch, seq_len) maps, 0 at padding, and the targets.
+        Padding is masked in f's attention and equals the baseline, so each row's map is the one
+        `attribute` gives for that sentence alone (up to float rounding)."""
+        ids, mask = input_ids.to(self.device), attention_mask.to(self.device)
+        if target is None:
+            with torch.no_grad():
+                target = self._logits(ids, mask).argmax(-1)
+        attributions = self._lig.attribute(
+            ids, baselines=self.baseline(ids), target=target, additional_forward_args=(mask,),
+            n_steps=self.n_steps, internal_batch_size=self.internal_batch_size, return_convergence_delta=False)
+        return (attributions.sum(-1) * mask).detach().cpu(), target.cpu()
 
 
 class ShapleyValueSamplingExplainer(_TargetExplainer):
@@ -156,8 +178,9 @@ class EmpiricalExplainer(nn.Module):
     """e(x): a transformer encoder plus a linear head giving one attribution score per token.
 
     Args:
-        encoder: a transformers encoder (AutoModel), usually the pretrained weights of the
-            downstream model's family.
+        encoder: a transformers encoder (AutoModel): as in the authors' code, a copy of the fine-tuned
+            downstream model's encoder (train_explainer --encoder downstream), or pretrained weights of
+            its family.
 
     Examples::
 

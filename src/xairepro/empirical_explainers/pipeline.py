@@ -32,3 +32,9 @@ def runs(config: dict, name: str) -> list[str]:
     """results/empirical_explainers/<dataset>/<explainer>/<name> for every configured setup."""
     return [f"{RESULTS}/{dataset}/{explainer}/{name}"
             for dataset, settings in setups(config).items() for explainer in settings["explainers"]]
+
+
+def patience_option(config: dict, dataset: str) -> str:
+    """'--patience N' for the EE's early stopping when the setup sets ee_patience (optional), else ''."""
+    patience = setups(config)[dataset].get("ee_patience")
+    return "" if patience is None else f"--patience {patience}"

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from torch.func import jvp, vmap
 from tqdm import tqdm
 
 from .functional import FlatModel
@@ -41,7 +42,11 @@ class EPKResult:
     data (n, N): A(x, i), example i's kernel terms summed over all steps.
     decay (n,): the weight-decay (non-data) share D(x).
     step_component (n, S, K): ḡ_s(x)[k] · Δθ_s[k]; summed over k: step attribution, over s: component.
-    weight (P,): Σ_x Σ_s ḡ_s(x) ⊙ Δθ_s, the per-parameter component attribution (used for pruning).
+    weight (P,): Σ_x Σ_s ḡ_s(x) ⊙ Δθ_s, the per-parameter component attribution (the signed pruning score).
+    point_weight (n, P) or None (attribute(..., point_weight=True)): per explained output the per-parameter
+        kernel Σ_r −b g_r ⊙ G_r(x) = Σ_s ḡ_s(x) ⊙ Δθ_s^data, the data (kernel) share of the update only,
+        without weight decay: the authors' `param_kernel`, whose |·| summed over points and outputs is
+        their pruning score.
     """
 
     initial: np.ndarray
@@ -50,6 +55,7 @@ class EPKResult:
     decay: np.ndarray
     step_component: np.ndarray
     weight: np.ndarray
+    point_weight: np.ndarray | None = None
 
     @property
     def reconstruction(self) -> np.ndarray:
@@ -94,8 +100,10 @@ class ExPLAIND:
                 total[j:j + per_call_x] += grads.sum(0)
         return total / self.T
 
-    def attribute(self, x_test, y_test, progress: bool = True) -> EPKResult:
-        """Data, weight-decay, step × component and per-parameter attributions for the test points."""
+    def attribute(self, x_test, y_test, progress: bool = True, point_weight: bool = False) -> EPKResult:
+        """Data, weight-decay, step × component and per-parameter attributions for the test points
+        (f = logit y_test of x_test; all_outputs() makes the pairs that explain every logit); with
+        `point_weight`, also the per-output per-parameter kernel (EPKResult.point_weight, n × P)."""
         model, hist = self.model, self.history
         n, n_train, n_groups = len(x_test), len(self.x_train), len(model.sizes)
         like = dict(dtype=hist.initial_params().dtype, device=x_test.device)
@@ -104,6 +112,7 @@ class ExPLAIND:
         decay = torch.zeros(n, **like)
         step_component = torch.zeros(n, hist.n_steps, n_groups, **like)
         weight = torch.zeros(model.n_params, **like)
+        per_point = torch.zeros(n, model.n_params, **like) if point_weight else None
         groups = model.group_index.to(x_test.device)
         bar = tqdm(total=hist.n_steps, desc="EPK (backward over steps)", disable=not progress, mininterval=10)
         for c in reversed(range(hist.n_chunks)):
@@ -118,14 +127,63 @@ class ExPLAIND:
                 adjoint = t.a * adjoint + t.lr * t.precond * gbar              # G_s
                 decay -= t.b * t.coupled_decay * (adjoint @ step.theta) + t.lr * t.decoupled_decay * (gbar @ step.theta)
                 batch = torch.arange(n_train, device=x_test.device) if step.batch is None else step.batch.long()
+                g_sum = torch.zeros(model.n_params, **like) if point_weight else None
                 for i in range(0, len(batch), self.chunk):
                     idx = batch[i:i + self.chunk]
                     grads = model.loss_grads(step.theta, self.x_train[idx], self.y_train[idx])
                     data.index_add_(1, idx, -(t.b / len(batch)) * (adjoint @ grads.T))
+                    if point_weight:
+                        g_sum += grads.sum(0)
+                if point_weight:                  # −b g_r ⊙ G_r(x): the data source of step r, per parameter
+                    per_point -= (t.b / len(batch)) * adjoint * g_sum
                 theta_next = step.theta
                 bar.update()
         bar.close()
         f0 = model.output(hist.initial_params(), x_test, y_test)
         fS = model.output(hist.final_params(), x_test, y_test)
         as_np = lambda v: v.detach().cpu().numpy()
-        return EPKResult(as_np(f0), as_np(fS), as_np(data), as_np(decay), as_np(step_component), as_np(weight))
+        return EPKResult(as_np(f0), as_np(fS), as_np(data), as_np(decay), as_np(step_component), as_np(weight),
+                         None if per_point is None else as_np(per_point))
+
+    def path_logits(self, x_test, integration_steps: list[int], progress: bool = True) -> dict:
+        """The EPK prediction of EVERY logit, f(x; θ_0) + Σ_s ḡ_s(x) · Δθ_s, per T in `integration_steps`
+        (midpoint rule, the same nodes as path_gradient): {"initial": (n, C), "final": (n, C), T: (n, C)}.
+
+        ḡ_s(x) · Δθ_s is the sum of step s's kernel terms over its batch plus its weight-decay term (the
+        optimizer's update is split exactly and linearly into those sources), so this is the kernel
+        reconstruction of all C outputs. It is computed as forward-mode derivatives of the logits along
+        Δθ_s (one jvp gives all C outputs), not output by output, which would cost C backward passes per
+        point and node; attribute() on all_outputs() pairs gives the same numbers (a test checks it)."""
+        Ts = sorted(set(int(T) for T in integration_steps))
+        if not Ts or Ts[0] < 1:
+            raise ValueError(f"integration_steps must be a non-empty list of values >= 1 (got {integration_steps})")
+        model, hist = self.model, self.history
+        theta0 = hist.initial_params()
+        initial = model.logits(theta0, x_test).detach()
+        change = {T: torch.zeros_like(initial) for T in Ts}
+        tangent = lambda theta, delta: jvp(lambda th: model.logits(th, x_test), (theta,), (delta,))[1]  # noqa: E731
+        per_call = max(1, self.chunk // max(1, len(x_test)))
+        bar = tqdm(total=hist.n_steps, desc="EPK logits (forward over steps)", disable=not progress, mininterval=10)
+        for c in range(hist.n_chunks):
+            steps, theta_end = hist.replay_chunk(c, model, self.optimizer, self.x_train, self.y_train)
+            for j, step in enumerate(steps):
+                theta_next = steps[j + 1].theta if j + 1 < len(steps) else theta_end
+                delta = theta_next - step.theta
+                for T in Ts:
+                    t_k = (torch.arange(T, dtype=delta.dtype, device=delta.device) + 0.5) / T
+                    nodes = step.theta + t_k[:, None] * delta
+                    total = torch.zeros_like(initial)
+                    for k in range(0, T, per_call):
+                        total += vmap(tangent, in_dims=(0, None))(nodes[k:k + per_call], delta).sum(0)
+                    change[T] += total / T
+                bar.update()
+        bar.close()
+        out = {"initial": initial, "final": model.logits(hist.final_params(), x_test).detach()}
+        out.update({T: initial + change[T] for T in Ts})
+        return {k: v.detach().cpu().numpy() for k, v in out.items()}
+
+
+def all_outputs(x: torch.Tensor, n_classes: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """(x, class) pairs that make attribute() explain every logit: x repeated n_classes times (point-major)
+    and the class index 0..C−1 as the explained 'label'; reshape results to (n, C, ...)."""
+    return x.repeat_interleave(n_classes, 0), torch.arange(n_classes, device=x.device).repeat(len(x))

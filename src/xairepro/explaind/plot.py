@@ -43,13 +43,19 @@ def main(argv=None):
     ap.add_argument("--out-swap")
     ap.add_argument("--retrain")
     ap.add_argument("--out-retrain")
+    ap.add_argument("--phase-threshold", type=float, default=0.99, help="with --curves and --out-curves only")
+    ap.add_argument("--phase-margin", type=float, default=None, help="with --curves and --out-curves only")
     args = ap.parse_args(argv)
     training = (args.curves, args.phases, args.epk, args.out_curves, args.out_phases, args.out_steps)
     pairs = ((args.pruning, args.out_pruning), (args.swap, args.out_swap), (args.retrain, args.out_retrain))
-    if any((a is None) != (b is None) for a, b in pairs) or any(a is None for a in training) != all(a is None for a in training):
-        raise ValueError("give --curves/--phases/--epk with their three --out-* files, and/or --pruning, --swap, "
-                         "--retrain each with its --out-* file")
-    if args.curves:
+    curves_only = args.curves and args.out_curves and all(a is None for a in training[1:3] + training[4:])
+    if any((a is None) != (b is None) for a, b in pairs) or (
+            not curves_only and any(a is None for a in training) != all(a is None for a in training)):
+        raise ValueError("give --curves/--phases/--epk with their three --out-* files (or --curves with --out-curves "
+                         "alone), and/or --pruning, --swap, --retrain each with its --out-* file")
+    if curves_only:
+        plot_curves(args)
+    elif args.curves:
         plot_training(args)
     if args.pruning:
         plot_pruning(args)
@@ -103,6 +109,37 @@ def plot_training(args):
     ax.legend(fontsize=6, ncol=2)
     ax.set_title(f"{args.title}: step attribution per component")
     save(fig, args.out_steps)
+
+
+def plot_curves(args):
+    """Training curves on a linear step axis with the grokking phases shaded (attribute.phase_bounds from the
+    curves alone, so it needs no EPK) and the step where test accuracy reaches the threshold."""
+    from .attribute import PHASE_MARGIN, generalised_step, phase_bounds
+    curves = read(args.curves)
+    n_steps = int(curves[-1]["step"])
+    margin = PHASE_MARGIN if args.phase_margin is None else args.phase_margin
+    bounds = phase_bounds(curves, n_steps, args.phase_threshold, margin)
+    generalised = generalised_step(curves, n_steps, args.phase_threshold)
+    steps = [int(r["step"]) for r in curves]
+    fig, ax = plt.subplots(1, 2, figsize=(11, 3.8))
+    for key in ("train_acc", "test_acc"):
+        ax[0].plot(steps, [float(r[key]) for r in curves], label=key)
+    for key in ("train_loss", "test_loss"):
+        ax[1].plot(steps, [float(r[key]) for r in curves], label=key)
+    colours = ("tab:blue", "tab:orange", "tab:green")
+    for a in ax:
+        for (name, start, end), colour in zip(bounds, colours):
+            if end > start:
+                a.axvspan(start, end, color=colour, alpha=0.08, label=f"{name} [{start}, {end})")
+        if generalised < n_steps:
+            a.axvline(generalised, color="k", ls=":", lw=0.8, label=f"test acc. ≥ {args.phase_threshold} ({generalised})")
+        a.set_xlabel("training step (full batch)")
+    ax[0].set_ylabel("accuracy")
+    ax[1].set_yscale("log")
+    ax[1].set_ylabel("cross-entropy")
+    ax[0].legend(fontsize=7)
+    fig.suptitle(f"{args.title}: training curves and grokking phases (margin {margin})")
+    save(fig, args.out_curves)
 
 
 def plot_pruning(args):

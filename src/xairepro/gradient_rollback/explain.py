@@ -8,7 +8,7 @@ import numpy as np
 from tqdm import tqdm
 
 from xairepro.gradient_rollback import data, run
-from xairepro.gradient_rollback.model import Influence, check_model, tail_probabilities, tail_query
+from xairepro.gradient_rollback.model import Influence, check_model, known_tails, tail_probabilities, tail_query, top1
 from xairepro.io import start_step, write_json
 
 
@@ -25,9 +25,11 @@ class GradientRollback:
     def __init__(self, model: str, E: np.ndarray, R: np.ndarray, train: np.ndarray, influence: Influence):
         self.model, self.E, self.R, self.train, self.influence = check_model(model), E, R, train, influence
 
-    def predict(self, h: int, r: int) -> tuple[int, float]:
+    def predict(self, h: int, r: int, exclude=()) -> tuple[int, float]:
+        """t̂ = argmax_t P(t | h, r) over the tails not in `exclude`, and P(t̂ | h, r) (over all tails)."""
         p = tail_probabilities(self.model, self.E, self.R, h, r)
-        return int(p.argmax()), float(p.max())
+        t_hat = top1(p, exclude)
+        return t_hat, float(p[t_hat])
 
     def deltas(self, xs: np.ndarray, h: int, r: int, t_hat: int, chunk: int = 512) -> np.ndarray:
         """Δ_x for each training triple in xs, without copying θ per x: rolling back x changes only
@@ -100,15 +102,18 @@ def main(argv=None) -> None:
         queries = graph.test[indices]
     settings, E, R, influence = run.load(args.run_dir)
     gr = GradientRollback(settings.model, E, R, graph.train, influence)
+    # Authors mode: the explained prediction is the top-1 among the tails t with (h, r, t) in neither train
+    # nor validation (their predict_set masks the known triples; the probability stays the full softmax's).
+    known = known_tails(np.concatenate([graph.train, graph.valid])) if settings.authors else {}
     records = []
     for i, (h, r, t) in zip(indices, tqdm(queries, desc="explain")):
-        t_hat, p = gr.predict(h, r)
+        t_hat, p = gr.predict(h, r, known.get((int(h), int(r)), ()))
         explanations = gr.explain(h, r, t_hat)
         records.append({"test_index": i, "triple": [int(h), int(r), int(t)], "prediction": t_hat,
                         "probability": p, "neighbourhood": neighbourhood(graph.train, h, r, t_hat).tolist(),
                         "explanations": [[x, d] for x, d in explanations]})
     write_json(args.out, {"dataset": args.dataset, "model": settings.model, "seed": args.seed,
-                          "explained": records})
+                          "top1_filtered": settings.authors, "explained": records})
     log.info("explained %d predictions", len(records))
 
 

@@ -21,8 +21,31 @@ def runs(config: dict, name: str) -> list[str]:
 def train_flags(config: dict, dataset: str) -> str:
     """Training settings of `dataset` (per dataset in the paper) and the shared ones, as flags."""
     values = {**{k: settings(config, dataset)[k] for k in SETTINGS},
-              **{k: config[k] for k in ("seed", "learning_rate", "decay_steps", "decay_rate")}}
+              **{k: config[k] for k in ("seed", "learning_rate", "decay_steps", "decay_rate", "mode")}}
     return " ".join(f"--{k.replace('_', '-')} {v}" for k, v in values.items())
+
+
+def table1_flags(config: dict, dataset: str, mode: str) -> str:
+    """Training flags of one Table 1 run (mode and seed come from the path): the dataset's settings,
+    with credit hrt in mode authors (the authors' γ; mode authors accepts no other)."""
+    values = {**{k: settings(config, dataset)[k] for k in SETTINGS},
+              **{k: config[k] for k in ("learning_rate", "decay_steps", "decay_rate")}}
+    if mode == "authors":
+        values["credit"] = "hrt"
+    return " ".join(f"--{k.replace('_', '-')} {v}" for k, v in values.items())
+
+
+def table1_runs(config: dict) -> list[str]:
+    """run.json of every (mode, seed) of gradient_rollback.table1."""
+    t1 = config["table1"]
+    settings(config, t1["dataset"])
+    return [f"results/gradient_rollback/table1/{mode}/seed{seed}/{t1['dataset']}/{t1['model']}/run.json"
+            for mode in t1["modes"] for seed in t1["seeds"]]
+
+
+def table1_summary(config: dict) -> str:
+    t1 = config["table1"]
+    return f"results/gradient_rollback/table1/{t1['dataset']}/{t1['model']}/table1.md"
 
 
 def shard_files(config: dict, dataset: str, model: str) -> list[str]:

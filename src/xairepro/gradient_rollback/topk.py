@@ -24,15 +24,18 @@ def parse_ks(values: list[str]) -> list[int | str]:
     return ks
 
 
-def deletion_sets(record: dict, ks: list[int | str], seed: int) -> dict[str, list[int]]:
+def deletion_sets(record: dict, ks: list[int | str], seed: int, mode: str = "ours") -> dict[str, list[int]]:
     """GR-k: the k explanations with the largest Δ (all with Δ ≥ 0 for 'all'). NH-k: as many triples as
-    GR-k drawn at random from the neighbourhood (h, r or t̂ shared), seeded per test triple."""
+    GR-k drawn at random from the neighbourhood (h, r or t̂ shared), seeded per test triple. Mode
+    "authors": NH-k deletes k neighbours (the whole neighbourhood when smaller) whatever GR-k's size, and
+    NH-all as many as GR-all, as the authors' NH deleter."""
     ranked = [x for x, _ in record["explanations"]]
     rng = np.random.default_rng([seed, record["test_index"]])
     sets = {}
     for k in ks:
         gr = ranked if k == "all" else ranked[:k]
-        nh = rng.choice(record["neighbourhood"], size=min(len(gr), len(record["neighbourhood"])), replace=False)
+        size = k if mode == "authors" and k != "all" else len(gr)
+        nh = rng.choice(record["neighbourhood"], size=min(size, len(record["neighbourhood"])), replace=False)
         sets[f"GR-{k}"], sets[f"NH-{k}"] = gr, sorted(int(x) for x in nh)
     return sets
 
@@ -43,11 +46,12 @@ def main(argv=None) -> None:
     parser.add_argument("--explanations", type=Path, required=True)
     parser.add_argument("--ks", nargs="+", default=["1", "10", "all"])
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--mode", choices=("ours", "authors"), default="ours", help="NH-k sizes (see deletion_sets)")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
     ks = parse_ks(args.ks)
     explained = json.loads(args.explanations.read_text())
-    sets = [{"test_index": rec["test_index"], "sets": deletion_sets(rec, ks, args.seed)}
+    sets = [{"test_index": rec["test_index"], "sets": deletion_sets(rec, ks, args.seed, args.mode)}
             for rec in explained["explained"]]
     write_json(args.out, {"ks": ks, "seed": args.seed, "predictions": sets})
     log.info("deletion sets for %d predictions, k in %s", len(sets), ks)

@@ -5,7 +5,9 @@
 Each TABLE is a method's comparison CSV (columns paper, experiment, dataset, model, metric, published,
 ours, and optionally ours_std and runs, source). The scorecard has one row per number in
 src/xairepro/published_numbers.csv with a tolerance, for the methods that ran, with our value where a
-table has it and a verdict: "reproduced" when |ours - published| <= tolerance, "off by X" otherwise,
+table has it and a verdict. A fixed tolerance (e.g. 5 points) is compared with our whole seed interval
+(the 95% Student-t interval of our mean): "reproduced" when all of it is within the tolerance, "off by X" when none
+of it is, "inconclusive" when it straddles the band, and "one run: ..." when the number rests on one seed.
 "not run" when no table has it. A tolerance of "2se" or "2sd" is our seed spread (twice the standard
 error of our mean, or twice the run-to-run std where the paper's value is one run): the verdict says
 "one run" when there is no spread, and for a gap (an effect the paper claims, metric `*_gap_*`)
@@ -28,16 +30,43 @@ COLUMNS = [*KEYS, "published", "ours", "ours_std", "runs", "tolerance", "verdict
 SPREAD_TOLERANCES = ("2se", "2sd")
 
 
+# 97.5% quantiles of Student's t by degrees of freedom: with 3 seeds, mean ± 2 SE would cover only ~82%.
+T975 = {1: 12.71, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228,
+        15: 2.131, 20: 2.086, 30: 2.042}
+
+
+def mean_interval(std: float, n: int) -> float:
+    """Half-width of the 95% t interval of a mean of n runs with sample std `std`."""
+    df = n - 1
+    t = T975[max(k for k in T975 if k <= df)] if df <= 30 else 1.96
+    return t * std / math.sqrt(n)
+
+
+def fixed_tolerance_verdict(off: float, tolerance: float, half: float | None) -> str:
+    """Verdict against a fixed tolerance (e.g. ±5 points of a percentage), using our seed spread `half`
+    (the 95% t interval of our mean; None for one run): "reproduced" when even the far end of our
+    interval is within the tolerance, "off" when even its near end is outside, "inconclusive" between.
+    The paper's own run-to-run noise is not in it (rarely published), so "off" leans towards false alarms."""
+    if half is None:
+        return "one run: " + ("reproduced" if abs(off) <= tolerance else f"off by {off:+.3g}")
+    if abs(off) + half <= tolerance:
+        return f"reproduced (±{half:.2g})"
+    if abs(off) - half > tolerance:
+        return f"off by {off:+.3g} (±{half:.2g})"
+    return f"inconclusive: {off:+.3g} ± {half:.2g} straddles the tolerance ±{tolerance:g}"
+
+
 def verdict(published: str, ours: str, tolerance: str, ours_std: str = "", runs: str = "", metric: str = "") -> str:
     if ours == "":
         return "not run"
     if published == "":
         return "no published value"
     off = float(ours) - float(published)
-    if tolerance not in SPREAD_TOLERANCES:
-        return "reproduced" if abs(off) <= float(tolerance) else f"off by {off:+.3g}"
     n = int(runs) if runs not in ("", None) else 1
-    if n < 2 or ours_std in ("", None) or math.isnan(float(ours_std)):
+    one_run = n < 2 or ours_std in ("", None) or math.isnan(float(ours_std))
+    if tolerance not in SPREAD_TOLERANCES:
+        return fixed_tolerance_verdict(off, float(tolerance), None if one_run else mean_interval(float(ours_std), n))
+    if one_run:
         return f"one run, no spread: off by {off:+.3g}"
     half = 2 * float(ours_std) / (math.sqrt(n) if tolerance == "2se" else 1)
     if abs(off) > half:  # our interval excludes the paper's value: a verdict however wide it is
@@ -84,8 +113,8 @@ def markdown(rows: list[dict]) -> str:
                 ours += f" ± {float(row['ours_std']):.2g} ({row['runs']} runs)"
         lines.append("| " + " | ".join([*(row[k] for k in head[:6]), ours, row["verdict"]]) + " |")
     count = lambda prefix: sum(r["verdict"].startswith(prefix) for r in rows)
-    summary = (f"{count('reproduced')} reproduced, {count('off by')} off, {count('inconclusive')} inconclusive, "
-               f"{count('one run')} from one run, {count('not run')} not run, "
+    summary = (f"{count('reproduced')} reproduced, {count('off by')} off, {count('inconclusive')} inconclusive "
+               f"over seeds; {count('one run')} from one run (no spread), {count('not run')} not run, "
                f"{count('no published value')} without a published value")
     return summary + "\n\n" + "\n".join(lines) + "\n"
 

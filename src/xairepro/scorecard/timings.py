@@ -1,0 +1,64 @@
+"""Measured time and memory of every step of the last pipeline run, from Snakemake's benchmark files
+(results/benchmarks/<method>/.../<step>.tsv), as the Markdown the README cites:
+
+    python -m xairepro.scorecard.timings results/benchmarks OUT.md
+
+One row per method and step: jobs, summed and largest wall time, largest peak resident memory. A file
+left by a step that no longer exists is counted too: start from a clean results/ for a README run."""
+from __future__ import annotations
+
+import argparse
+import csv
+import re
+from collections import defaultdict
+from pathlib import Path
+
+from xairepro.io import atomic_path
+
+
+def rows(benchmarks: Path) -> list[dict]:
+    steps: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
+    for path in sorted(benchmarks.rglob("*.tsv")):
+        with open(path, newline="") as f:
+            for row in csv.DictReader(f, delimiter="\t"):
+                rss = float(row["max_rss"]) if row["max_rss"] not in ("", "-", "NA") else float("nan")
+                steps[(path.relative_to(benchmarks).parts[0], re.sub(r"\d+", "N", path.stem))].append((float(row["s"]), rss))
+    if not steps:
+        raise ValueError(f"no benchmark files under {benchmarks}: run the pipeline first")
+    return [{"method": method, "step": step, "jobs": len(runs), "total_s": sum(s for s, _ in runs),
+             "max_s": max(s for s, _ in runs), "max_rss_mb": max(r for _, r in runs)}
+            for (method, step), runs in sorted(steps.items())]
+
+
+def make_run(benchmarks: Path) -> str:
+    """The sentence on the last `make run` (results/benchmarks/make_run.txt: seconds, cores, "i of n steps")."""
+    path = benchmarks / "make_run.txt"
+    if not path.exists():
+        return ""
+    seconds, cores, *steps = path.read_text().split()
+    done = f" for {' '.join(steps)}" if steps else ""
+    return f"The last `make run` took {int(seconds) // 60} min {int(seconds) % 60:02d} s with {cores} cores{done}. "
+
+
+def markdown(table: list[dict], run: str = "") -> str:
+    total = sum(r["total_s"] for r in table)
+    lines = [f"{run}Benchmark files of {sum(r['jobs'] for r in table)} jobs: {total / 60:.1f} min of job time in all.",
+             "",
+             "| method | step | jobs | job time (s), sum | largest job (s) | largest peak memory (MB) |",
+             "|---|---|---|---|---|---|"]
+    lines += [f"| {r['method']} | {r['step']} | {r['jobs']} | {r['total_s']:.0f} | {r['max_s']:.1f} | "
+              f"{r['max_rss_mb']:.0f} |" for r in table]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("benchmarks", type=Path)
+    parser.add_argument("out", type=Path)
+    args = parser.parse_args(argv)
+    with atomic_path(args.out) as tmp:
+        tmp.write_text(markdown(rows(args.benchmarks), make_run(args.benchmarks)))
+
+
+if __name__ == "__main__":
+    main()
