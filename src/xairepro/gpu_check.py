@@ -9,8 +9,9 @@ from __future__ import annotations
 import csv
 import re
 import sys
-from collections import defaultdict
 from pathlib import Path
+
+from xairepro.scorecard import timings
 
 PEAK = re.compile(r"GPU peak memory: ([\d.]+) MiB")
 
@@ -38,13 +39,8 @@ def gpu_failures(run: Path, gpu_rules: set[str]) -> tuple[list[str], list[str], 
 
 
 def step_seconds(run: Path) -> dict[str, float]:
-    """Summed wall seconds per method/step (job numbers folded) from the run's benchmark files."""
-    total: dict[str, float] = defaultdict(float)
-    bench_dir = run / "results" / "benchmarks"
-    for bench in bench_dir.rglob("*.tsv"):
-        step = re.sub(r"\d+", "N", f"{bench.relative_to(bench_dir).parts[0]}/{bench.stem}")
-        total[step] += float(bench.read_text().splitlines()[1].split("\t")[0])
-    return dict(total)
+    """Summed wall seconds per method/step of the run (the README's timings table, job numbers folded)."""
+    return {f"{r['method']}/{r['step']}": r["total_s"] for r in timings.rows(run / "results" / "benchmarks")}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -263,6 +263,15 @@ def verify(ds: Dataset, root: Path) -> None:
             raise ChecksumError(f"{ds.name}/{folder}/ (tree digest)", expected, actual)
 
 
+def write_manifest(folder: Path, fields: dict) -> dict:
+    """Write folder/MANIFEST.json: `fields` plus the sha256 of every file in the folder (the staged
+    datasets and models both record what they hold this way)."""
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.name != "MANIFEST.json")
+    manifest = {**fields, "files": {p.relative_to(folder).as_posix(): file_hash(p) for p in files}}
+    (folder / "MANIFEST.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+    return manifest
+
+
 def download(name: str | Dataset, out_dir: Path, mirror: Path | None = None, vendored: Path | None = None,
              cache: Path = Path("data/.downloads"), rehearsal: bool = False) -> Path:
     """Fetch, verify, unpack and normalise dataset `name` into out_dir (replaced atomically)."""
@@ -281,15 +290,8 @@ def download(name: str | Dataset, out_dir: Path, mirror: Path | None = None, ven
         for step in ds.normalise:
             func, _, arg = step.partition(":")
             NORMALISERS[func](tmp, arg or None)
-        manifest = {
-            "dataset": ds.name,
-            "source": sources[0].kind,
-            "rehearsal": rehearsal,
-            "locations": [s.location for s in sources],
-            "files": {p.relative_to(tmp).as_posix(): file_hash(p)
-                      for p in sorted(tmp.rglob("*")) if p.is_file()},
-        }
-        (tmp / "MANIFEST.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+        manifest = write_manifest(tmp, {"dataset": ds.name, "source": sources[0].kind, "rehearsal": rehearsal,
+                                        "locations": [s.location for s in sources]})
     log.info("dataset %s ready in %s (%d files)", ds.name, out_dir, len(manifest["files"]))
     return out_dir
 

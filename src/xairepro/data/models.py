@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from xairepro.data.download import (ChecksumError, MissingDataError, check_hash, file_hash,
-                                    rehearsal_overrides)
+                                    rehearsal_overrides, write_manifest)
 from xairepro.io import atomic_dir
 
 log = logging.getLogger("xairepro.data.models")
@@ -201,9 +201,8 @@ def stage(name: str, out_dir: Path, mirror: Path | None = None, rehearsal: bool 
             _from_hub(model, tmp)
             source = "hub"
         shutil.rmtree(tmp / ".cache", ignore_errors=True)  # huggingface_hub's local_dir bookkeeping
-        manifest = {"model": model.name, "repo_id": model.repo_id, "revision": model.revision, "source": source,
-                    "rehearsal": rehearsal, "files": {rel: file_hash(tmp / rel) for rel in _files(tmp)}}
-        (tmp / "MANIFEST.json").write_text(json.dumps(manifest, indent=1, sort_keys=True) + "\n")
+        write_manifest(tmp, {"model": model.name, "repo_id": model.repo_id, "revision": model.revision,
+                             "source": source, "rehearsal": rehearsal})
     log.info("model %s (%s@%s) ready in %s from the %s", model.name, model.repo_id, model.revision, out_dir, source)
     return out_dir
 
