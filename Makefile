@@ -20,20 +20,27 @@ run: envs
 
 # After `make run`: write results/scorecard.md and the method blocks into the README. Blocks of runs made
 # apart (the paper-config German credit run, the benchmarks with --markdown) go in when their file exists.
+# The measured resource table (README: On a SLURM cluster) needs a rehearsal's benchmark files.
 readme-results:
 	.venvs/torch/bin/python -m xairepro.scorecard.timings results/benchmarks results/benchmarks/timings.md
+	$(if $(wildcard results/benchmarks/explaind/authors*.json),.venvs/torch/bin/python benchmarks/explaind_authors.py --markdown-only --markdown results/benchmarks/explaind_authors.md)
+	$(if $(wildcard runs/rehearsal/results/benchmarks),.venvs/torch/bin/python -m xairepro.scorecard.resources runs/rehearsal/results/resources.md --measured runs/rehearsal config/paper.yaml config/rehearsal.yaml --measured .)
 	.venvs/torch/bin/python -m xairepro.scorecard.readme results/scorecard.md README.md \
 		--block timings=results/benchmarks/timings.md \
 		--block rps_lje=results/rps_lje/summary.md --block mislabel=results/mislabel/summary.md \
 		--block attribution_truth=results/attribution_truth/summary.md --block explaind=results/explaind/summary.md \
 		$(if $(wildcard runs/paper/results/rps_lje/summary.md),--block rps_lje_paper=runs/paper/results/rps_lje/summary.md) \
 		$(if $(wildcard results/gradient_rollback/table1/nations/distmult/table1.md),--block gr_table1=results/gradient_rollback/table1/nations/distmult/table1.md) \
-		$(if $(wildcard runs/grok/results/explaind/grok113/grokking.md),--block explaind_grokking=runs/grok/results/explaind/grok113/grokking.md) \
+		$(if $(wildcard runs/grok/results/explaind/grok113/seed0/grokking.md),--block explaind_grokking=runs/grok/results/explaind/grok113/seed0/grokking.md) \
 		$(if $(wildcard results/benchmarks/rps_lje_explain_time.md),--block rps_lje_speed=results/benchmarks/rps_lje_explain_time.md) \
+		$(if $(wildcard results/empirical_explainers/sst2/lig-10/evaluation/summary.md),--block ee=results/empirical_explainers/sst2/lig-10/evaluation/summary.md) \
 		$(if $(wildcard results/benchmarks/empirical_explainers_speed.md),--block ee_speed=results/benchmarks/empirical_explainers_speed.md) \
 		$(if $(wildcard results/benchmarks/explaind_memory.md),--block explaind_memory=results/benchmarks/explaind_memory.md) \
+		$(if $(wildcard results/benchmarks/explaind_error_vs_T.md),--block explaind_error_order=results/benchmarks/explaind_error_vs_T.md) \
+		$(if $(wildcard results/benchmarks/explaind_authors.md),--block explaind_authors=results/benchmarks/explaind_authors.md) \
 		$(if $(wildcard results/benchmarks/dknn_knn_search.md),--block dknn_knn_search=results/benchmarks/dknn_knn_search.md) \
-		$(if $(wildcard results/benchmarks/rps_lje_imdb_epoch.md),--block rps_lje_imdb=results/benchmarks/rps_lje_imdb_epoch.md)
+		$(if $(wildcard results/benchmarks/rps_lje_imdb_epoch.md),--block rps_lje_imdb=results/benchmarks/rps_lje_imdb_epoch.md) \
+		$(if $(wildcard runs/rehearsal/results/benchmarks),--block resources=runs/rehearsal/results/resources.md)
 
 # The paper DAG (config/paper.yaml) end to end on miniatures, offline, on CPU, in runs/rehearsal (README: Rehearsal):
 # the generator writes the miniature mirror, then the same rules run with config/rehearsal.yaml layered on top.

@@ -15,7 +15,7 @@ flattered by it.
 
 .venvs/torch/bin/python benchmarks/empirical_explainers_speed.py \
     --downstream results/empirical_explainers/sst2/downstream/model \
-    --explainer-model results/empirical_explainers/sst2/lig-10/explainer/model \
+    --explainer-model results/empirical_explainers/sst2/lig-10/explainer/seed0/model \
     --out results/benchmarks/empirical_explainers_speed.json --markdown results/benchmarks/empirical_explainers_speed.md
 Without trained models it times untrained MiniLM weights (the cost does not depend on the weights).
 --markdown writes the table that `make readme-results` puts into the README.

@@ -41,6 +41,11 @@ of parameters (via d_model) and of explained outputs (test points × C). One run
 2 cores); results in results/benchmarks/explaind/authors.json (authors_adamw.json with --optimizer adamw,
 which runs ADAMW_CASES by default). Other sizes: --case N_STEPS D_MODEL
 N_TRAIN N_TEST (repeatable) with another --out, e.g. --case 4000 16 500 1 (about 6 minutes).
+
+--markdown FILE also writes the tables of every results/benchmarks/explaind/authors*.json (SGD and AdamW,
+whichever exist) as the README's block; with --markdown-only it measures nothing and only writes them:
+
+    .venvs/torch/bin/python benchmarks/explaind_authors.py --markdown-only --markdown results/benchmarks/explaind_authors.md
 """
 from __future__ import annotations
 
@@ -265,6 +270,40 @@ def compare(ours: dict, theirs: dict, case) -> dict:
     return stats
 
 
+def markdown(paths: list[Path]) -> str:
+    """One table per results file: memory, time and agreement of ours and theirs per case."""
+    parts = []
+    for path in paths:
+        result = json.loads(path.read_text())
+        s = result["settings"]
+        sgd = s["optimizer"] == "sgd"
+        moments = f"momentum {s['momentum']}" if sgd else f"betas {tuple(s['betas'])}, eps {s['eps']}"
+        optimizer = f"{'SGD' if sgd else 'AdamW'} (lr {s['lr']}, {moments}, weight decay {s['weight_decay']})"
+        parts += [f"{path.name}: {optimizer}, modulo transformer p = {s['p']}, batches of {s['batch_size']}, "
+                  f"T = {s['T']}, {s['threads']} thread, their package {s['explaind']}; one run. Differences are "
+                  "relative to the largest output change (prediction) or attribution (data).", "",
+                  "| steps | params | outputs | ours MiB | theirs MiB | memory ratio | ours s | theirs s "
+                  "| time ratio | prediction diff | data diff | reconstruction error, ours / theirs |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        parts += [f"| {c['n_steps']} | {c['n_params']} | {c['n_outputs']} | {c['ours_peak_mib']:.1f} | "
+                  f"{c['theirs_peak_mib']:.1f} | {c['memory_ratio']:.1f}× | {c['ours_s']:.1f} | "
+                  f"{c['theirs_s']:.1f} | {c['time_ratio']:.1f}× | {c['prediction_max_rel_diff']:.1e} | "
+                  f"{c['data_max_rel_diff']:.1e} | "
+                  f"{c['ours_reconstruction_rel_error']:.1e} / {c['theirs_reconstruction_rel_error']:.1e} |"
+                  for c in result["cases"]]
+        parts.append("")
+    return "\n".join(parts)
+
+
+def write_markdown(out: str, folder: Path) -> None:
+    from xairepro.io import atomic_path
+    paths = sorted(folder.glob("authors*.json"))
+    if not paths:
+        raise FileNotFoundError(f"no authors*.json in {folder}: run this benchmark first")
+    with atomic_path(out) as tmp:
+        tmp.write_text(markdown(paths))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--worker", nargs=4, metavar=("METHOD", "CASE_JSON", "FOLDER", "OUT"))
@@ -272,9 +311,15 @@ def main():
                     help="run this size instead of CASES (repeatable)")
     ap.add_argument("--optimizer", choices=("sgd", "adamw"), default="sgd")
     ap.add_argument("--out", default=None, help="default: results/benchmarks/explaind/authors[_adamw].json")
+    ap.add_argument("--markdown", help="also write the tables of every authors*.json there (the README's block)")
+    ap.add_argument("--markdown-only", action="store_true", help="measure nothing, only write --markdown")
     args = ap.parse_args()
     out_json = args.out or ("results/benchmarks/explaind/authors.json" if args.optimizer == "sgd"
                             else "results/benchmarks/explaind/authors_adamw.json")
+    if args.markdown_only:
+        if not args.markdown:
+            ap.error("--markdown-only needs --markdown")
+        return write_markdown(args.markdown, Path(out_json).parent)
     cases = [tuple(c) for c in args.case] if args.case else (CASES if args.optimizer == "sgd" else ADAMW_CASES)
     bad = [c for c in cases if c[2] % BATCH or c[3] < 1 or not 0 < c[2] <= P * P - c[3]]
     if bad:
@@ -313,6 +358,8 @@ def main():
                                        "torch": torch.__version__,
                                        "explaind": "0.1.0", "explaind_wheel_sha256": WHEEL_SHA256},
                           "cases": rows})
+    if args.markdown:
+        write_markdown(args.markdown, Path(out_json).parent)
 
 
 if __name__ == "__main__":

@@ -2,11 +2,14 @@
 from the downstream model, early stopping), on the packaged MiniLM."""
 import json
 
+import numpy as np
 import pytest
 import torch
 
 from xairepro.empirical_explainers.data import PACKAGED_MODEL, model_path, write_jsonl
-from xairepro.empirical_explainers.evaluate import comparison, convergence_curve, convergence_maps, mean_squared_error
+from xairepro.empirical_explainers.evaluate import (comparison, completeness_gaps, completeness_shift,
+                                                    convergence_errors, convergence_maps, mean_squared_error,
+                                                    paired_bootstrap, summary)
 from xairepro.empirical_explainers.explainers import (LayerIntegratedGradientsExplainer,
                                                        ShapleyValueSamplingExplainer, make_target_explainer)
 from xairepro.empirical_explainers.target_explain import explain
@@ -47,9 +50,10 @@ def test_lig_budget_runs_are_fresh_runs_with_that_many_steps(classifier):
         assert flat(got) == pytest.approx(flat(fresh), abs=1e-6)
         assert mean_squared_error(got, full) > 1e-8  # not the full-budget maps
     assert mean_squared_error(maps[1], maps[2]) > 1e-8 and mean_squared_error(maps[2], maps[5]) > 1e-8
-    curve = convergence_curve("lig-8", model, tokenizer, rows, [1, 2, 5], seed=0)
-    assert curve == {b: pytest.approx(mean_squared_error(maps[b], full), rel=1e-4) for b in (1, 2, 5)}
-    assert convergence_curve("lig-8", model, tokenizer, rows, [1], seed=0)[1] == pytest.approx(curve[1], rel=1e-6)
+    errors = convergence_errors("lig-8", model, tokenizer, rows, [1, 2, 5], seed=0)
+    assert {b: e.mean() for b, e in errors.items()} == {
+        b: pytest.approx(mean_squared_error(maps[b], full), rel=1e-4) for b in (1, 2, 5)}
+    assert convergence_errors("lig-8", model, tokenizer, rows, [1], seed=0)[1] == pytest.approx(errors[1], rel=1e-6)
 
 
 def test_svs_budget_runs_draw_other_permutations_than_the_full_run(classifier):
@@ -67,7 +71,7 @@ def test_svs_budget_runs_draw_other_permutations_than_the_full_run(classifier):
 
 
 def test_comparison_lists_the_smaller_budgets_as_baselines():
-    rows = comparison("sst2", "m", "ag-news", "roberta-base", "lig-10", 0.02, 0.9,
+    rows = comparison("sst2", "m", "ag-news", "roberta-base", "lig-10", [0.02], 0.9,
                       {"zeros": 0.05, "token_class_lookup": 0.04}, {1: 0.2, 2: 0.03, 5: 0.01}, "ours: test split")
     by_metric = {r["metric"]: r["ours"] for r in rows}
     assert by_metric["mse"] == 0.02 and by_metric["mse_baseline_token_class_lookup"] == 0.04
@@ -152,3 +156,68 @@ def test_lig_on_a_padded_batch_gives_each_sentences_own_map(classifier):
         assert int(targets[row]) == alone.prediction
         assert torch.allclose(maps[row, :len(x)], alone.attributions, atol=1e-4)
         assert torch.all(maps[row, len(x):] == 0)
+
+
+def test_comparison_gives_the_ee_mse_as_mean_and_sample_std_over_seeds():
+    rows = comparison("sst2", "m", "ag-news", "roberta-base", "lig-10", [0.02, 0.03, 0.04], 0.9,
+                      {"zeros": 0.05, "token_class_lookup": 0.04})
+    ee = next(r for r in rows if r["metric"] == "mse")
+    assert (ee["ours"], ee["ours_std"], ee["runs"]) == (0.03, 0.01, 3)
+    lookup_row = next(r for r in rows if r["metric"] == "mse_baseline_token_class_lookup")
+    assert "runs" not in lookup_row  # a baseline is one computation, not a seed mean
+    one_seed = next(r for r in comparison("sst2", "m", "ag-news", "roberta-base", "lig-10", [0.02], 0.9, {})
+                    if r["metric"] == "mse")
+    assert one_seed["ours_std"] == "" and one_seed["runs"] == 1  # one seed: no spread claimed
+
+
+def test_paired_bootstrap_interval_excludes_zero_only_for_a_consistent_margin():
+    rng = np.random.default_rng(0)
+    ours = rng.uniform(0.01, 0.05, size=200)
+    low, high = paired_bootstrap(ours + 0.01, ours, seed=0)  # better on every instance by 0.01
+    assert low == pytest.approx(0.01) and high == pytest.approx(0.01)
+    noise = rng.normal(0, 0.02, size=200)
+    low, high = paired_bootstrap(ours + noise, ours, seed=0)  # no real margin: the interval straddles 0
+    assert low < 0 < high
+    # pairing matters: a shared per-instance difficulty cancels, so a small consistent margin is resolved
+    hard = rng.uniform(0, 1, size=200)
+    low, _ = paired_bootstrap(hard + 0.001, hard, seed=0)
+    assert low > 0
+    assert paired_bootstrap(ours + noise, ours, seed=3) == paired_bootstrap(ours + noise, ours, seed=3)  # seeded
+
+
+def test_summary_gives_each_comparators_margin_and_verdict_from_its_bootstrap_interval():
+    def margin(mse, low, high, instances=160):
+        return {"mse": mse, "instances": instances, "minus_ee": mse - 0.03, "bootstrap_95": [low, high]}
+
+    metrics = {"explainer": "lig-10", "test_instances": 160, "dataset": "sst2", "model": "m",
+               "paper_setup": {"dataset": "ag-news", "model": "roberta-base"}, "weighted_f1": 0.86,
+               "mse_ee_vs_target_per_seed": [0.02, 0.03, 0.04],
+               "minus_ee": {"token_class_lookup": margin(0.05, 0.01, 0.03), "completeness_lookup": margin(0.031, -0.01, 0.012),
+                            "lig-1": margin(0.2, 0.1, 0.2, instances=40), "lig-5": margin(0.01, -0.03, -0.01)}}
+    lines = summary(metrics).splitlines()
+    assert any(l.startswith("| EE, 3 training seed(s), mean ± std | 0.0300 ± 0.0100 | per seed: 0.0200, 0.0300, 0.0400")
+               for l in lines)
+    row = {l.split(" | ")[0].strip("| "): l for l in lines if l.startswith("| ")}
+    assert row["lookup: mean training attribution per (token, predicted class)"].endswith("| +0.0200 [+0.0100, +0.0300] | EE better |")
+    assert "tie (interval contains 0)" in row["lookup shifted so each map sums to f(x) − f(x′) (two forward passes of f)"]
+    assert row["LIG-5 (the target explainer rerun with 5 step(s)/sample(s))"].endswith("| EE worse |")
+    assert row["LIG-1 (the target explainer rerun with 1 step(s)/sample(s))"].endswith("(first 40 test sentences)")
+    assert "| EE, 1 training seed(s) | 0.0200 (one seed) |" in summary({**metrics, "mse_ee_vs_target_per_seed": [0.02]})
+
+
+def test_completeness_lookup_sums_to_the_gap_that_lig_maps_sum_to(classifier):
+    """The shifted lookup's maps sum to f(x) − f(x′) of the explained class, the sum a LIG map has up to its
+    completeness error; special tokens (kept in x′, so attributed 0) are not shifted."""
+    tokenizer, model = classifier
+    rows = full_rows("lig-8", tokenizer, model)
+    lig = LayerIntegratedGradientsExplainer(model, tokenizer, n_steps=64)
+    gaps = completeness_gaps(lig, rows)
+    for r, gap in zip(rows, gaps):
+        e = lig.attribute(torch.tensor(r["input_ids"]), target=r["prediction"])
+        assert gap == pytest.approx(float(sum(e.attributions)) - e.delta, abs=1e-4)
+    special = set(lig.special_ids.tolist())
+    maps = [[0.1] * len(r["input_ids"]) for r in rows]
+    shifted = completeness_shift(maps, rows, gaps, special)
+    for r, m, gap in zip(rows, shifted, gaps):
+        assert sum(m) == pytest.approx(gap, abs=1e-9)
+        assert [v for t, v in zip(r["input_ids"], m) if t in special] == [0.1] * sum(t in special for t in r["input_ids"])

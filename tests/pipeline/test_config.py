@@ -71,7 +71,7 @@ def test_an_output_outside_the_config_names_the_key_to_set(snakemake):
     assert "KeyError" not in out
     proc = snakemake("-n", "results/rps_lje/cifar-10/cnn/run0/train.npz", check=False)
     assert "`rps_lje.cnn.dataset: cifar-10`" in proc.stderr + proc.stdout
-    proc = snakemake("-n", "results/explaind/cifar2/epk.npz", check=False)
+    proc = snakemake("-n", "results/explaind/cifar2/seed0/epk.npz", check=False)
     assert "explaind task 'cifar2' is not in the config" in proc.stderr + proc.stdout
 
 
@@ -96,8 +96,9 @@ def test_workflow_files_are_snakefmt_clean(repo):
 
 # Rules that only tabulate, plot or record: every other rule trains, retrains or explains and must say
 # how long it took and how much memory it used (benchmark:).
-NO_BENCHMARK = {"dknn_plot", "dknn_seeds", "ee_visualize", "explaind_attribute", "explaind_plot", "explaind_plot_pruning",
-                "explaind_plot_pipeline", "gr_topk", "gr_table", "gr_table1", "gr_plot", "mislabel_summarize", "mislabel_report",
+NO_BENCHMARK = {"dknn_plot", "dknn_seeds", "ee_visualize", "explaind_attribute", "explaind_seeds", "explaind_plot",
+                "explaind_plot_pruning", "explaind_plot_pipeline", "gr_topk", "gr_table", "gr_table1", "gr_plot",
+                "mislabel_summarize", "mislabel_report",
                 "scorecard", "software_versions", "effective_config", "rps_summarize", "rps_report", "truth_evaluate",
                 "truth_report", "explaind_report"}
 

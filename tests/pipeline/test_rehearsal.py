@@ -17,7 +17,7 @@ PAPER = ("--configfile", str(REPO / "config/paper.yaml"))
 REHEARSAL = ("--configfile", str(REPO / "config/paper.yaml"), str(REPO / "config/rehearsal.yaml"))
 # Wildcards that count (runs, seeds, shards): the rehearsal has fewer of them by design. An explainer's
 # budget (lig-25 in the paper, lig-2 here) is a size too: compared without its number.
-COUNTS = {"run", "seed", "shard", "shards"}
+COUNTS = {"run", "seed", "ee_seed", "shard", "shards"}
 SIZED = {"explainer"}
 # What may run before the first compute job: downloads and the two input-free bookkeeping rules.
 NOT_COMPUTE = re.compile(r"^(download_.*|software_versions|effective_config)$")

@@ -1,3 +1,5 @@
+import os
+
 import pytest
 
 from xairepro.published import rows as published_rows
@@ -114,5 +116,9 @@ def test_timings_table_sums_the_benchmark_files_per_method_and_step(tmp_path):
     assert table == [{"method": "dknn", "step": "train", "jobs": 2, "total_s": 40.0, "max_s": 30.0, "max_rss_mb": 300}]
     text = markdown(table, make_run(tmp_path))
     assert "12 min 10 s with 2 cores for 193 of 193 steps" in text and "| dknn | train | 2 | 40 | 30.0 | 300 |" in text
+    assert "ran after it" not in text  # both jobs are older than the run's record
+    later = tmp_path / "dknn" / "sst2" / "seed1" / "train.tsv"
+    os.utime(later, (later.stat().st_atime, (tmp_path / "make_run.txt").stat().st_mtime + 60))
+    assert "Of the jobs below, 1 ran after it" in make_run(tmp_path)  # a step rerun alone is not in that wall time
     with pytest.raises(ValueError, match="no benchmark files"):
         rows(tmp_path / "dknn" / "none")

@@ -56,7 +56,7 @@ rule truth_score:
         lambda wildcards: f"../../envs/{truth.env(wildcards.task)}.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
+        mem_mb=lambda wildcards: truth.score_mem_mb(wildcards.method),
         runtime=60,
     params:
         env=lambda wildcards: ENV[truth.env(wildcards.task)],

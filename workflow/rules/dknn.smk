@@ -78,7 +78,8 @@ rule dknn_index:
         "../../envs/chainer.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
+        # SNLI's 549k indexed activations and their k-d trees (README: measured resource table)
+        mem_mb=6000,
         runtime=60,
     params:
         env=ENV["chainer"],
@@ -105,7 +106,8 @@ rule dknn_calibrate:
         "../../envs/chainer.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
+        # SNLI's 549k indexed activations and their k-d trees (README: measured resource table)
+        mem_mb=6000,
         runtime=60,
     params:
         env=ENV["chainer"],
@@ -139,8 +141,9 @@ rule dknn_eval:
         "../../envs/chainer.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
-        runtime=60,
+        # SNLI: 549k indexed activations, their k-d trees, 20k searches (README: measured resource table)
+        mem_mb=6000,
+        runtime=100,
     params:
         env=ENV["chainer"],
         vectors=lambda wildcards: " ".join(dknn_vectors(DKNN, wildcards.model)),
@@ -175,7 +178,8 @@ rule dknn_interpret:
         "../../envs/chainer.yaml"
     threads: 1
     resources:
-        mem_mb=4000,
+        # SNLI's 549k indexed activations and their k-d trees (README: measured resource table)
+        mem_mb=6000,
         runtime=60,
     params:
         env=ENV["chainer"],

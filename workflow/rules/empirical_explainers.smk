@@ -9,7 +9,7 @@ EE = config["empirical_explainers"]
 EE_RUN = "results/empirical_explainers/{dataset}"
 EE_LOG = "results/logs/empirical_explainers/{dataset}"
 EE_BENCH = "results/benchmarks/empirical_explainers/{dataset}"
-EE_WILDCARDS = {"explainer": "[a-z]+-[0-9]+", "split": "train|validation|test"}
+EE_WILDCARDS = {"explainer": "[a-z]+-[0-9]+", "split": "train|validation|test", "ee_seed": "[0-9]+"}
 
 
 METHOD_TARGETS["empirical_explainers"] = lambda: [
@@ -94,12 +94,12 @@ rule ee_train_explainer:
         validation=lambda wildcards: ee_pipeline.shards(EE, wildcards.dataset, wildcards.explainer, "validation"),
         encoder=lambda wildcards: model_inputs(ee_pipeline.setup(EE, wildcards.dataset)["explainer_model"]),
     output:
-        model=directory(f"{EE_RUN}/{{explainer}}/explainer/model"),
-        metrics=f"{EE_RUN}/{{explainer}}/explainer/train_metrics.json",
+        model=directory(f"{EE_RUN}/{{explainer}}/explainer/seed{{ee_seed}}/model"),
+        metrics=f"{EE_RUN}/{{explainer}}/explainer/seed{{ee_seed}}/train_metrics.json",
     log:
-        f"{EE_LOG}/{{explainer}}/train_explainer.log",
+        f"{EE_LOG}/{{explainer}}/train_explainer_seed{{ee_seed}}.log",
     benchmark:
-        f"{EE_BENCH}/{{explainer}}/train_explainer.tsv"
+        f"{EE_BENCH}/{{explainer}}/train_explainer_seed{{ee_seed}}.tsv"
     wildcard_constraints:
         **EE_WILDCARDS,
     conda:
@@ -113,12 +113,11 @@ rule ee_train_explainer:
         device=config["device"],
         s=lambda wildcards: ee_pipeline.setup(EE, wildcards.dataset),
         patience=lambda wildcards: ee_pipeline.patience_option(EE, wildcards.dataset),
-        seed=EE["seed"],
     shell:
         "xairepro-env {params.env} -m xairepro.empirical_explainers.train_explainer --device {params.device} --encoder {params.s[explainer_model]} "
         "--downstream {input.downstream} --train {input.train} --validation {input.validation} "
         "--epochs {params.s[ee_epochs]} --batch-size {params.s[ee_batch_size]} "
-        "--learning-rate {params.s[ee_learning_rate]} {params.patience} --seed {params.seed} --threads {threads} "
+        "--learning-rate {params.s[ee_learning_rate]} {params.patience} --seed {wildcards.ee_seed} --threads {threads} "
         "--out {output.model} --metrics {output.metrics} > {log} 2>&1"
 
 
@@ -128,11 +127,11 @@ rule ee_explain:
         downstream=rules.ee_train_downstream.output.model,
         test=lambda wildcards: ee_pipeline.shards(EE, wildcards.dataset, wildcards.explainer, "test"),
     output:
-        f"{EE_RUN}/{{explainer}}/explainer/test.jsonl",
+        f"{EE_RUN}/{{explainer}}/explainer/seed{{ee_seed}}/test.jsonl",
     log:
-        f"{EE_LOG}/{{explainer}}/explain.log",
+        f"{EE_LOG}/{{explainer}}/explain_seed{{ee_seed}}.log",
     benchmark:
-        f"{EE_BENCH}/{{explainer}}/explain.tsv"
+        f"{EE_BENCH}/{{explainer}}/explain_seed{{ee_seed}}.tsv"
     wildcard_constraints:
         **EE_WILDCARDS,
     conda:
@@ -153,7 +152,7 @@ rule ee_evaluate:
     input:
         target=lambda wildcards: ee_pipeline.shards(EE, wildcards.dataset, wildcards.explainer, "test"),
         train_target=lambda wildcards: ee_pipeline.shards(EE, wildcards.dataset, wildcards.explainer, "train"),
-        ee=rules.ee_explain.output,
+        ee=lambda wildcards: ee_pipeline.explainer_runs(EE, wildcards.dataset, wildcards.explainer),
         downstream=rules.ee_train_downstream.output.model,
     output:
         metrics=f"{EE_RUN}/{{explainer}}/evaluation/metrics.json",
@@ -166,6 +165,7 @@ rule ee_evaluate:
             labels={"explainer": "{explainer}", "artefact": "convergence curve"},
         ),
         comparison=f"{EE_RUN}/{{explainer}}/evaluation/comparison.csv",
+        summary=f"{EE_RUN}/{{explainer}}/evaluation/summary.md",
     log:
         f"{EE_LOG}/{{explainer}}/evaluate.log",
     benchmark:
@@ -198,7 +198,8 @@ rule ee_evaluate:
 rule ee_visualize:
     input:
         target=lambda wildcards: ee_pipeline.shards(EE, wildcards.dataset, wildcards.explainer, "test"),
-        ee=rules.ee_explain.output,
+        # the first EE seed's maps (the others differ only in training noise; evaluation has their spread)
+        ee=lambda wildcards: ee_pipeline.explainer_runs(EE, wildcards.dataset, wildcards.explainer)[0],
         downstream=rules.ee_train_downstream.output.model,
     output:
         report(

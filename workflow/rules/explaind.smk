@@ -1,16 +1,18 @@
 # ExPLAIND (Eichin et al. 2025, arXiv 2505.20076): train with history, compute the exact path kernel's
 # prediction and attributions by streaming over the steps, tabulate phases/components, prune, plot;
 # on modulo addition also the grokking pipeline experiments (swap aligned, retrain with pipeline).
+# One independent training run per seed (explaind.seeds, or a task's own seeds) under seed<seed>/; explaind_seeds
+# combines their comparison tables into the mean ± std the scorecard reads.
 # Settings: config section `explaind` (workflow/schemas/explaind.schema.yaml).
 from xairepro.explaind import pipeline as explaind
 
 EXPLAIND = config["explaind"]
-EXPLAIND_RUN = "results/explaind/{task}"
-EXPLAIND_LOG = "results/logs/explaind/{task}"
-EXPLAIND_BENCH = "results/benchmarks/explaind/{task}"
+EXPLAIND_RUN = "results/explaind/{task}/seed{seed}"
+EXPLAIND_LOG = "results/logs/explaind/{task}/seed{seed}"
+EXPLAIND_BENCH = "results/benchmarks/explaind/{task}/seed{seed}"
 
 METHOD_TARGETS["explaind"] = lambda: explaind.targets(EXPLAIND)
-METHOD_TABLES["explaind"] = lambda: [f"results/explaind/{task}/comparison.csv" for task in EXPLAIND["run"]]
+METHOD_TABLES["explaind"] = lambda: explaind.combined(EXPLAIND)
 
 
 rule explaind_train:
@@ -31,7 +33,7 @@ rule explaind_train:
         runtime=120,
     params:
         env=ENV["torch"],
-        args=lambda wildcards, input: explaind.args(EXPLAIND, wildcards.task, input.data),
+        args=lambda wildcards, input: explaind.args(EXPLAIND, wildcards.task, wildcards.seed, input.data),
     shell:
         "xairepro-env {params.env} -m xairepro.explaind.train {params.args} --history {output.history} "
         "--curves {output.curves} > {log} 2>&1"
@@ -56,7 +58,7 @@ rule explaind_epk:
         runtime=240,
     params:
         env=ENV["torch"],
-        args=lambda wildcards, input: explaind.args(EXPLAIND, wildcards.task, input.data),
+        args=lambda wildcards, input: explaind.args(EXPLAIND, wildcards.task, wildcards.seed, input.data),
         flags=f"--integration-steps {EXPLAIND['integration_steps']} --n-explain {EXPLAIND['n_explain']} --chunk {EXPLAIND['chunk']} "
         f"--fidelity-steps {' '.join(map(str, EXPLAIND['fidelity_steps']))} --fidelity-points {EXPLAIND['fidelity_points']}",
         # the authors' pruning score needs the kernel of every output on the validation points (pruned tasks only)
@@ -119,7 +121,7 @@ rule explaind_prune:
         runtime=30,
     params:
         env=ENV["torch"],
-        args=lambda wildcards, input: explaind.args(EXPLAIND, wildcards.task, input.data),
+        args=lambda wildcards, input: explaind.args(EXPLAIND, wildcards.task, wildcards.seed, input.data),
         scores=" ".join(EXPLAIND["prune_scores"]),
         keep=" ".join(EXPLAIND["prune_keep"]),
     shell:
@@ -138,21 +140,21 @@ rule explaind_plot:
             caption="../report/explaind/training_curves.rst",
             category="5. ExPLAIND",
             subcategory="{task}",
-            labels={"artefact": "training curves"},
+            labels={"seed": "{seed}", "artefact": "training curves"},
         ),
         phases=report(
             f"{EXPLAIND_RUN}/plots/phase_components.png",
             caption="../report/explaind/phase_components.rst",
             category="5. ExPLAIND",
             subcategory="{task}",
-            labels={"artefact": "attribution per phase and component"},
+            labels={"seed": "{seed}", "artefact": "attribution per phase and component"},
         ),
         steps=report(
             f"{EXPLAIND_RUN}/plots/step_components.png",
             caption="../report/explaind/step_components.rst",
             category="5. ExPLAIND",
             subcategory="{task}",
-            labels={"artefact": "attribution per step"},
+            labels={"seed": "{seed}", "artefact": "attribution per step"},
         ),
     log:
         f"{EXPLAIND_LOG}/plot.log",
@@ -166,7 +168,7 @@ rule explaind_plot:
     params:
         env=ENV["torch"],
     shell:
-        "xairepro-env {params.env} -m xairepro.explaind.plot --title {wildcards.task} --curves {input.curves} "
+        "xairepro-env {params.env} -m xairepro.explaind.plot --title '{wildcards.task}, seed {wildcards.seed}' --curves {input.curves} "
         "--phases {input.phases} --epk {input.epk} --out-curves {output.curves} "
         "--out-phases {output.phases} --out-steps {output.steps} > {log} 2>&1"
 
@@ -180,7 +182,7 @@ rule explaind_plot_pruning:
             caption="../report/explaind/pruning.rst",
             category="5. ExPLAIND",
             subcategory="{task}",
-            labels={"artefact": "pruning curves"},
+            labels={"seed": "{seed}", "artefact": "pruning curves"},
         ),
     log:
         f"{EXPLAIND_LOG}/plot_pruning.log",
@@ -194,7 +196,7 @@ rule explaind_plot_pruning:
     params:
         env=ENV["torch"],
     shell:
-        "xairepro-env {params.env} -m xairepro.explaind.plot --title {wildcards.task} --pruning {input.pruning} "
+        "xairepro-env {params.env} -m xairepro.explaind.plot --title '{wildcards.task}, seed {wildcards.seed}' --pruning {input.pruning} "
         "--out-pruning {output} > {log} 2>&1"
 
 
@@ -217,7 +219,7 @@ rule explaind_swap:
         runtime=60,
     params:
         env=ENV["torch"],
-        args=lambda wildcards, input: explaind.args(EXPLAIND, wildcards.task, input.data),
+        args=lambda wildcards, input: explaind.args(EXPLAIND, wildcards.task, wildcards.seed, input.data),
         pipeline=lambda wildcards: explaind.pipeline(EXPLAIND, wildcards.task),
     shell:
         "xairepro-env {params.env} -m xairepro.explaind.swap {params.args} {params.pipeline} --history {input.history} "
@@ -242,7 +244,7 @@ rule explaind_retrain_pipeline:
         runtime=480,
     params:
         env=ENV["torch"],
-        args=lambda wildcards, input: explaind.args(EXPLAIND, wildcards.task, input.data),
+        args=lambda wildcards, input: explaind.args(EXPLAIND, wildcards.task, wildcards.seed, input.data),
         pipeline=lambda wildcards: explaind.pipeline(EXPLAIND, wildcards.task),
     shell:
         "xairepro-env {params.env} -m xairepro.explaind.retrain_pipeline {params.args} {params.pipeline} "
@@ -259,14 +261,14 @@ rule explaind_plot_pipeline:
             caption="../report/explaind/swap.rst",
             category="5. ExPLAIND",
             subcategory="{task}",
-            labels={"artefact": "pipeline swapped into checkpoints"},
+            labels={"seed": "{seed}", "artefact": "pipeline swapped into checkpoints"},
         ),
         retrain=report(
             f"{EXPLAIND_RUN}/plots/retrain_pipeline.png",
             caption="../report/explaind/retrain_pipeline.rst",
             category="5. ExPLAIND",
             subcategory="{task}",
-            labels={"artefact": "retraining around the pipeline"},
+            labels={"seed": "{seed}", "artefact": "retraining around the pipeline"},
         ),
     log:
         f"{EXPLAIND_LOG}/plot_pipeline.log",
@@ -280,8 +282,30 @@ rule explaind_plot_pipeline:
     params:
         env=ENV["torch"],
     shell:
-        "xairepro-env {params.env} -m xairepro.explaind.plot --title {wildcards.task} --swap {input.swap} --out-swap {output.swap} "
+        "xairepro-env {params.env} -m xairepro.explaind.plot --title '{wildcards.task}, seed {wildcards.seed}' --swap {input.swap} --out-swap {output.swap} "
         "--retrain {input.retrain} --out-retrain {output.retrain} > {log} 2>&1"
+
+
+rule explaind_seeds:
+    input:
+        lambda wildcards: [f"{run}/comparison.csv" for run in explaind.runs(EXPLAIND, wildcards.task)],
+    output:
+        "results/explaind/{task}/comparison.csv",
+    log:
+        "results/logs/explaind/{task}/seeds.log",
+    wildcard_constraints:
+        task=r"[^/]+",  # not a seed folder's own comparison.csv
+    localrule: True
+    conda:
+        "../../envs/torch.yaml"
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    params:
+        env=ENV["torch"],
+    shell:
+        "xairepro-env {params.env} -m xairepro.scorecard.seeds {output} {input} > {log} 2>&1"
 
 
 rule explaind_report:
@@ -300,7 +324,6 @@ rule explaind_report:
         runtime=10,
     params:
         env=ENV["torch"],
-        tasks=" ".join(EXPLAIND["run"]),
+        runs=" ".join(run for task in EXPLAIND["run"] for run in explaind.runs(EXPLAIND, task)),
     shell:
-        "xairepro-env {params.env} -m xairepro.explaind.report --tasks {params.tasks} --results results/explaind "
-        "--out {output} > {log} 2>&1"
+        "xairepro-env {params.env} -m xairepro.explaind.report --runs {params.runs} --out {output} > {log} 2>&1"

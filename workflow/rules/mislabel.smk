@@ -27,8 +27,9 @@ rule mislabel_score:
         "../../envs/torch.yaml"
     threads: 1
     resources:
+        # IMDB's ExPLAIND self-influence (README: measured resource table)
         mem_mb=4000,
-        runtime=60,
+        runtime=80,
     params:
         env=ENV["torch"],
         settings=f"--k {MISLABEL['dknn_k']} --epochs {MISLABEL['explaind']['epochs']} "

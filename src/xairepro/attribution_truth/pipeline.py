@@ -23,6 +23,12 @@ def task(config: dict, name: str) -> dict:
     return lookup(config["tasks"], name, "attribution_truth task", "attribution_truth.tasks")
 
 
+def score_mem_mb(method: str) -> int:
+    """mem_mb of a scoring job: dattri's explicit-Hessian influence function holds the whole model's Hessian
+    (its measured peak is in the README's resource table); every other method stays well below the default."""
+    return 6000 if method == "dattri_if" else 4000
+
+
 def env(name: str) -> str:
     """The software environment of a task's retraining and scoring jobs."""
     return lookup(TASKS, name, "attribution_truth task", "attribution_truth.tasks (known tasks)")[0]

@@ -55,7 +55,11 @@ def _describe(error) -> str:
     schema = error.schema if isinstance(error.schema, dict) else {}
     if error.validator == "additionalProperties":
         allowed = sorted(schema.get("properties", {}))
-        return f"{error.message} (allowed keys: {', '.join(allowed)})" if allowed else error.message
+        # a scalar key that became a list of runs (seed -> seeds) is named with its replacement
+        renamed = [f"`{key}` is now `{key}s`, a list" for key in sorted(error.instance)
+                   if key not in allowed and f"{key}s" in allowed]
+        message = "; ".join([error.message, *renamed])
+        return f"{message} (allowed keys: {', '.join(allowed)})" if allowed else message
     if error.validator == "enum":
         return f"{error.instance!r} is not allowed (allowed: {', '.join(map(repr, error.validator_value))})"
     if error.validator == "propertyNames":

@@ -38,3 +38,9 @@ def patience_option(config: dict, dataset: str) -> str:
     """'--patience N' for the EE's early stopping when the setup sets ee_patience (optional), else ''."""
     patience = setups(config)[dataset].get("ee_patience")
     return "" if patience is None else f"--patience {patience}"
+
+
+def explainer_runs(config: dict, dataset: str, explainer: str) -> list[str]:
+    """The EE's test explanations, one file per seed in `explainer_seeds` (the evaluation's mean ± std)."""
+    return [f"{RESULTS}/{dataset}/{explainer}/explainer/seed{seed}/test.jsonl"
+            for seed in config["explainer_seeds"]]

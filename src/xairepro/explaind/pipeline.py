@@ -5,10 +5,19 @@ import json
 
 from xairepro.config.errors import lookup
 
+# Task keys that are not part of one training run: the pipeline experiments and the list of training seeds
+# (adding a seed, or changing the experiments, must not retrain the seeds already run).
+NOT_RUN_SETTINGS = ("pipeline", "seeds")
+
 
 def task(cfg: dict, name: str) -> dict:
     """The settings of task `name` under explaind.tasks, or an error naming that key."""
     return lookup(cfg["tasks"], name, "explaind task", "explaind.tasks")
+
+
+def seeds(cfg: dict, name: str) -> list[int]:
+    """The training seeds of a task: its own `seeds` where it sets them, else explaind.seeds."""
+    return task(cfg, name).get("seeds", cfg["seeds"])
 
 
 def datasets(cfg: dict, name: str) -> list[str]:
@@ -17,13 +26,12 @@ def datasets(cfg: dict, name: str) -> list[str]:
     return [] if dataset == "modulo" else [dataset]
 
 
-def args(cfg: dict, name: str, data_dirs: list[str]) -> str:
-    """The flags defining a task's training run: --settings (task section as JSON), seed, dtype, threads,
+def args(cfg: dict, name: str, seed: int | str, data_dirs: list[str]) -> str:
+    """The flags defining one training run of a task: --settings (task section as JSON), seed, dtype, threads,
     device, data."""
     data = f" --data-dir {data_dirs[0]}" if data_dirs else ""
-    # without the `pipeline` section: changing the pipeline experiments does not retrain the model
-    settings = {k: v for k, v in task(cfg, name).items() if k != "pipeline"}
-    return (f"--settings '{json.dumps(settings, sort_keys=True)}' --seed {cfg['seed']} "
+    settings = {k: v for k, v in task(cfg, name).items() if k not in NOT_RUN_SETTINGS}
+    return (f"--settings '{json.dumps(settings, sort_keys=True)}' --seed {seed} "
             f"--dtype {cfg['dtype']} --threads {cfg['threads']} --device {cfg['device']}{data}")
 
 
@@ -35,25 +43,38 @@ def pipeline(cfg: dict, name: str) -> str:
     return f"--pipeline '{json.dumps(settings['pipeline'], sort_keys=True)}'"
 
 
-def targets(cfg: dict) -> list[str]:
-    """The final outputs of every task listed in explaind.run, and the README summary of them all."""
-    out = ["results/explaind/summary.md"]
-    for name in cfg["run"]:
-        settings = task(cfg, name)
-        run = f"results/explaind/{name}"
-        out += [f"{run}/{f}" for f in ("fidelity.json", "phases.csv", "components.csv", "top_examples.csv", "comparison.csv")]
-        out += [f"{run}/plots/{p}.png" for p in ("training_curves", "phase_components", "step_components")]
-        if settings.get("prune_fractions"):
-            out += [f"{run}/pruning.csv", f"{run}/plots/pruning.png"]
-        if "pipeline" in settings:
-            pipeline(cfg, name)  # a pipeline section on a non-modulo task is an error here, not a missing rule
-            out += [f"{run}/{f}" for f in ("swap.csv", "retrain_pipeline.csv", "plots/swap.png", "plots/retrain_pipeline.png")]
+def runs(cfg: dict, name: str) -> list[str]:
+    """results/explaind/<task>/seed<seed> for every training seed of the task."""
+    return [f"results/explaind/{name}/seed{seed}" for seed in seeds(cfg, name)]
+
+
+def run_outputs(cfg: dict, name: str) -> list[str]:
+    """The files of one task's training run that the method delivers, relative to its run folder."""
+    settings = task(cfg, name)
+    out = ["fidelity.json", "phases.csv", "components.csv", "top_examples.csv", "comparison.csv"]
+    out += [f"plots/{p}.png" for p in ("training_curves", "phase_components", "step_components")]
+    if settings.get("prune_fractions"):
+        out += ["pruning.csv", "plots/pruning.png"]
+    if "pipeline" in settings:
+        pipeline(cfg, name)  # a pipeline section on a non-modulo task is an error here, not a missing rule
+        out += ["swap.csv", "retrain_pipeline.csv", "plots/swap.png", "plots/retrain_pipeline.png"]
     return out
 
 
+def combined(cfg: dict) -> list[str]:
+    """Each task's comparison table: mean ± std over its training seeds (the scorecard's input)."""
+    return [f"results/explaind/{name}/comparison.csv" for name in cfg["run"]]
+
+
+def targets(cfg: dict) -> list[str]:
+    """The final outputs of every seed of every task listed in explaind.run, the tables combined over seeds,
+    and the README summary of them all."""
+    per_run = [f"{run}/{f}" for name in cfg["run"] for run in runs(cfg, name) for f in run_outputs(cfg, name)]
+    return ["results/explaind/summary.md", *combined(cfg), *per_run]
+
+
 def report_inputs(cfg: dict) -> list[str]:
-    """What explaind_report reads: each task's fidelity and curves, and its pruning and pipeline tables."""
-    return [p for p in targets(cfg) if p.endswith((".json", ".csv")) and not p.endswith(("comparison.csv",
-                                                                                         "phases.csv", "components.csv",
-                                                                                         "top_examples.csv"))] + [
-        f"results/explaind/{name}/training_curves.csv" for name in cfg["run"]]
+    """What explaind_report reads from each run: fidelity, training curves, and the pruning and pipeline tables."""
+    read = ("fidelity.json", "training_curves.csv", "pruning.csv", "swap.csv", "retrain_pipeline.csv")
+    return [f"{run}/{f}" for name in cfg["run"] for run in runs(cfg, name)
+            for f in ("training_curves.csv", *run_outputs(cfg, name)) if f in read]

@@ -1,13 +1,16 @@
 """Step explaind_report: the default run's ExPLAIND numbers as Markdown for the README (`make
 readme-results`), so none of them is typed by hand: kernel fidelity and final accuracies per task, pruning
-by EPK component attribution vs magnitude, and the grokking pipeline experiments (swap, retrain).
+by EPK component attribution vs magnitude, as mean ± std over the training seeds, and the grokking
+pipeline experiments (swap, retrain) of the first seed.
 
-    python -m xairepro.explaind.report --tasks modulo digits2 --results results/explaind --out summary.md
+    python -m xairepro.explaind.report --runs results/explaind/modulo/seed0 results/explaind/digits2/seed0 \
+        results/explaind/digits2/seed1 ... --out summary.md
 """
 from __future__ import annotations
 
 import argparse
 import json
+import statistics
 from pathlib import Path
 
 import pandas as pd
@@ -22,46 +25,91 @@ PAPER_FIDELITY_NOTE = ("Paper (secondary source, addendum 4a of shared/papers/pu
 METHODS = {"authors": "authors' score", "signed": "signed (ours before)", "magnitude": "magnitude"}
 
 
-def fidelity_table(results: Path, tasks: list[str]) -> list[str]:
-    lines = ["| task | steps | EPK relative error, label logit (T) | max abs error | final train / test acc. |",
-             "|---|---|---|---|---|"]
+def by_task(runs: list[Path]) -> dict[str, list[Path]]:
+    """Seed folders (results/explaind/<task>/seed<s>) grouped by task, in the order given."""
+    tasks: dict[str, list[Path]] = {}
+    for run in runs:
+        tasks.setdefault(run.parent.name, []).append(run)
+    return tasks
+
+
+def run_label(run: Path) -> str:
+    """A run folder as text: `modulo, seed 0` for results/explaind/modulo/seed0 (a folder of no seed: its name)."""
+    seed = run.name.removeprefix("seed")
+    return f"{run.parent.name}, seed {seed}" if seed.isdigit() else run.name
+
+
+def seed_names(runs: list[Path]) -> str:
+    """The seeds of a task's runs as a table cell: `0 (one seed)` or `0, 1, 2`."""
+    seeds = [run.name.removeprefix("seed") for run in runs]
+    return f"{seeds[0]} (one seed)" if len(seeds) == 1 else ", ".join(seeds)
+
+
+def spread(values: list[float], fmt: str) -> str:
+    """A number over the seeds: mean ± sample std (as scorecard.seeds), or the value alone from one seed."""
+    mean = format(statistics.fmean(values), fmt)
+    return mean if len(values) == 1 else f"{mean} ± {format(statistics.stdev(values), fmt)}"
+
+
+def same(values: list) -> str:
+    """A setting that should not change with the seed (steps, T, sizes): one value, or each seed's."""
+    return " / ".join(dict.fromkeys(map(str, values)))
+
+
+def fidelity_table(tasks: dict[str, list[Path]]) -> list[str]:
+    lines = ["Mean ± std (sample std) over each task's training seeds; a task run with one seed gives its value "
+             "alone.", "", "| task | seeds | steps | EPK relative error, label logit (T) | max abs error | final train acc. | "
+             "final test acc. |", "|---|---|---|---|---|---|---|"]
     every = []
-    for task in tasks:
-        fidelity = json.loads((results / task / "fidelity.json").read_text())
-        last = pd.read_csv(results / task / "training_curves.csv").iloc[-1]
-        lines.append(f"| {task} | {fidelity['n_steps']} | {fidelity['relative_error']:.2g} "
-                     f"(T = {fidelity['integration_steps']}) | {fidelity['max_abs_error']:.2g} | "
-                     f"{last['train_acc']:.2f} / {last['test_acc']:.2f} |")
-        if "all_logits" in fidelity:
-            every.append((task, fidelity["all_logits"]))
+    for task, runs in tasks.items():
+        fidelity = [json.loads((run / "fidelity.json").read_text()) for run in runs]
+        last = [pd.read_csv(run / "training_curves.csv").iloc[-1] for run in runs]
+        column = lambda key: [f[key] for f in fidelity]  # noqa: E731
+        lines.append(f"| {task} | {seed_names(runs)} | {same(column('n_steps'))} | "
+                     f"{spread(column('relative_error'), '.2g')} (T = {same(column('integration_steps'))}) | "
+                     f"{spread(column('max_abs_error'), '.2g')} | {spread([r['train_acc'] for r in last], '.2f')} | "
+                     f"{spread([r['test_acc'] for r in last], '.2f')} |")
+        if all("all_logits" in f for f in fidelity):
+            every.append((task, runs, [f["all_logits"] for f in fidelity]))
     if every:
         lines += ["", "EPK prediction of every logit (the paper's fidelity measures; EPK accuracy: share of points "
                   "whose argmax of the reconstructed logits is the model's; KL(model ‖ EPK) of the softmax, mean "
                   "over points):", "",
-                  "| task | points × outputs | T | EPK accuracy | KL(model ‖ EPK) | relative error, all logits | "
-                  "error ∝ T^−p, p |", "|---|---|---|---|---|---|---|"]
-        for task, fid in every:
-            slope = "–" if fid.get("error_slope") is None else f"{fid['error_slope']:.2f}"
-            for T, m in sorted(fid["by_T"].items(), key=lambda kv: int(kv[0])):
-                lines.append(f"| {task} | {fid['n_points']} × {fid['n_outputs']} | {T} | {m['epk_accuracy']:.3f} | "
-                             f"{max(m['kl'], 0.0):.2g} | {m['relative_error']:.2g} | {slope} |")
+                  "| task | seeds | points × outputs | T | EPK accuracy | KL(model ‖ EPK) | relative error, all logits | "
+                  "error ∝ T^−p, p |", "|---|---|---|---|---|---|---|---|"]
+        for task, runs, fids in every:
+            slopes = [f["error_slope"] for f in fids if f.get("error_slope") is not None]
+            slope = spread(slopes, ".2f") if len(slopes) == len(fids) else "–"
+            size = same(f"{f['n_points']} × {f['n_outputs']}" for f in fids)
+            for T in sorted(fids[0]["by_T"], key=int):
+                at_T = [f["by_T"][T] for f in fids]
+                lines.append(f"| {task} | {seed_names(runs)} | {size} | {T} | "
+                             f"{spread([m['epk_accuracy'] for m in at_T], '.3f')} | "
+                             f"{spread([max(m['kl'], 0.0) for m in at_T], '.2g')} | "
+                             f"{spread([m['relative_error'] for m in at_T], '.2g')} | {slope} |")
         lines += ["", PAPER_FIDELITY_NOTE]
     return lines
 
 
-def pruning_table(path: Path) -> list[str]:
-    runs = pd.read_csv(path)
-    methods = [m for m in METHODS if m in set(runs["method"])]
-    cell = lambda r: f"{r['val_acc']:.3f} / {r['model_acc']:.3f} / {r['kl_div']:.2g}"  # noqa: E731
-    lines = [f"Pruning {path.parent.name} without retraining (output layer kept; fraction of the other parameters, "
+def pruning_table(runs: list[Path]) -> list[str]:
+    """Each fraction and score: accuracy / agreement / KL, each as mean ± std over the task's seeds."""
+    tables = [pd.read_csv(run / "pruning.csv") for run in runs]
+    methods = [m for m in METHODS if m in set(tables[0]["method"])]
+    lines = [f"Pruning {runs[0].parent.name} without retraining (output layer kept; fraction of the other parameters, "
              "lowest score first, one ranking over all layers), on held-out test points: accuracy / agreement with the "
-             "unpruned model / KL(unpruned ‖ pruned):", "",
+             f"unpruned model / KL(unpruned ‖ pruned); seeds {seed_names(runs)}:", "",
              "| pruned | of all params | " + " | ".join(METHODS[m] for m in methods) + " |",
              "|---|---|" + "---|" * len(methods)]
-    for fraction, group in runs.groupby("fraction", sort=True):
-        rows = group.set_index("method")
-        lines.append(f"| {fraction:.1%} | {rows['pruned'].iloc[0]:.1%} | "
-                     + " | ".join(cell(rows.loc[m]) for m in methods) + " |")
+    indexed = [t.set_index(["fraction", "method"]) for t in tables]
+
+    def cell(fraction, method):
+        rows = [t.loc[(fraction, method)] for t in indexed]
+        return " / ".join(spread([float(r[k]) for r in rows], fmt)
+                          for k, fmt in (("val_acc", ".3f"), ("model_acc", ".3f"), ("kl_div", ".2g")))
+
+    for fraction in sorted(tables[0]["fraction"].unique()):
+        pruned = same(f"{t.loc[t['fraction'] == fraction, 'pruned'].iloc[0]:.1%}" for t in tables)
+        lines.append(f"| {fraction:.1%} | {pruned} | " + " | ".join(cell(fraction, m) for m in methods) + " |")
     return lines
 
 
@@ -175,7 +223,7 @@ def grokking_markdown(run: Path, benchmarks: Path | None = None, threshold: floa
         bench = {name: (pd.read_csv(probe_benchmarks / f"{name}.tsv", sep="\t").iloc[0][["s", "cpu_time"]].astype(float)
                         if (probe_benchmarks / f"{name}.tsv").exists() else nan) / fidelity["n_steps"]
                  for name in ("train", "epk")}
-        probe_lines.append(f"| {probe.name} | {fidelity['n_steps']} | {fidelity['integration_steps']} | "
+        probe_lines.append(f"| {run_label(probe)} | {fidelity['n_steps']} | {fidelity['integration_steps']} | "
                            f"{fidelity['n_explained']} | {bench['train']['s']:.2f} / {bench['train']['cpu_time']:.2f} | "
                            f"{bench['epk']['s']:.2f} / {bench['epk']['cpu_time']:.2f} |")
         probe_lines.append(f"| EPK of all {n_steps} steps at that rate | | | | | "
@@ -184,32 +232,40 @@ def grokking_markdown(run: Path, benchmarks: Path | None = None, threshold: floa
     return "\n\n".join("\n".join(p) for p in parts) + "\n"
 
 
-def markdown(results: Path, tasks: list[str]) -> str:
-    parts = [fidelity_table(results, tasks)]
-    for task in tasks:
-        if (results / task / "pruning.csv").exists():
-            parts.append(pruning_table(results / task / "pruning.csv"))
-        if (results / task / "swap.csv").exists():
-            parts.append([f"Grokking pipeline experiments on {task}:", "", *swap_table(results / task / "swap.csv"), "",
-                          *retrain_table(results / task / "retrain_pipeline.csv")])
+def markdown(runs: list[Path]) -> str:
+    """The README block: fidelity and pruning over every task's seeds, the pipeline experiments of its first seed."""
+    tasks = by_task(runs)
+    parts = [fidelity_table(tasks)]
+    for task, task_runs in tasks.items():
+        if (task_runs[0] / "pruning.csv").exists():
+            parts.append(pruning_table(task_runs))
+        first = task_runs[0]
+        if (first / "swap.csv").exists():
+            others = (f"; the other seeds' tables are in {first.parent}/seed<s>/" if len(task_runs) > 1 else "")
+            parts.append([f"Grokking pipeline experiments on {run_label(first)}{others}:", "",
+                          *swap_table(first / "swap.csv"), "",
+                          *retrain_table(first / "retrain_pipeline.csv")])
     return "\n\n".join("\n".join(p) for p in parts) + "\n"
 
 
 def main(argv=None) -> None:
     start_step(__name__)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tasks", nargs="+")
-    parser.add_argument("--grokking", type=Path, help="instead: the grokking run's results/explaind/<task> folder")
-    parser.add_argument("--benchmarks", type=Path, help="with --grokking: its results/benchmarks/explaind/<task>")
-    parser.add_argument("--probe", type=Path, help="with --grokking: results/explaind/<probe task> (EPK cost probe)")
-    parser.add_argument("--probe-benchmarks", type=Path, help="with --probe: its results/benchmarks/explaind/<task>")
-    parser.add_argument("--results", type=Path, default=Path("results/explaind"))
+    parser.add_argument("--runs", nargs="+", type=Path,
+                        help="every seed folder to summarise, results/explaind/<task>/seed<s>, tasks in table order")
+    parser.add_argument("--grokking", type=Path,
+                        help="instead: the grokking run's folder, results/explaind/<task>/seed<s>")
+    parser.add_argument("--benchmarks", type=Path, help="with --grokking: its results/benchmarks/explaind/<task>/seed<s>")
+    parser.add_argument("--probe", type=Path,
+                        help="with --grokking: results/explaind/<probe task>/seed<s> (EPK cost probe)")
+    parser.add_argument("--probe-benchmarks", type=Path,
+                        help="with --probe: its results/benchmarks/explaind/<task>/seed<s>")
     parser.add_argument("--out", required=True)
     args = parser.parse_args(argv)
-    if (args.grokking is None) == (args.tasks is None):
-        parser.error("give --tasks or --grokking")
+    if (args.grokking is None) == (args.runs is None):
+        parser.error("give --runs or --grokking")
     text = (grokking_markdown(args.grokking, args.benchmarks, probe=args.probe, probe_benchmarks=args.probe_benchmarks)
-            if args.grokking else markdown(args.results, args.tasks))
+            if args.grokking else markdown(args.runs))
     with atomic_path(args.out) as tmp:
         tmp.write_text(text)
 

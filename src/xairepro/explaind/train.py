@@ -1,7 +1,7 @@
 """Step explaind_train: train a task's model and record its history (history.py) and training curves.
 
     python -m xairepro.explaind.train --settings '<task section as JSON>' --seed 0 --dtype float32 \
-        --data-dir data/digits --history results/explaind/digits2/history --curves .../training_curves.csv
+        --data-dir data/digits --history results/explaind/digits2/seed0/history --curves .../training_curves.csv
 """
 from __future__ import annotations
 
