@@ -23,8 +23,9 @@ run: envs
 # The measured resource table (README: On a SLURM cluster) needs a rehearsal's benchmark files.
 readme-results:
 	.venvs/torch/bin/python -m xairepro.scorecard.timings results/benchmarks results/benchmarks/timings.md
+	$(if $(wildcard runs/ee_imdb/results/benchmarks),.venvs/torch/bin/python -m xairepro.scorecard.timings runs/ee_imdb/results/benchmarks runs/ee_imdb/results/benchmarks/timings.md)
 	$(if $(wildcard results/benchmarks/explaind/authors*.json),.venvs/torch/bin/python benchmarks/explaind_authors.py --markdown-only --markdown results/benchmarks/explaind_authors.md)
-	$(if $(wildcard runs/rehearsal/results/benchmarks),.venvs/torch/bin/python -m xairepro.scorecard.resources runs/rehearsal/results/resources.md --measured runs/rehearsal config/paper.yaml config/rehearsal.yaml --measured .)
+	$(if $(wildcard runs/rehearsal/results/benchmarks),.venvs/torch/bin/python -m xairepro.scorecard.resources runs/rehearsal/results/resources.md --measured runs/rehearsal config/paper.yaml config/rehearsal.yaml --measured . $(if $(wildcard runs/ee_imdb/results/config.yaml),--measured runs/ee_imdb config/ee_imdb.yaml))
 	.venvs/torch/bin/python -m xairepro.scorecard.readme results/scorecard.md README.md \
 		--block timings=results/benchmarks/timings.md \
 		--block rps_lje=results/rps_lje/summary.md --block mislabel=results/mislabel/summary.md \
@@ -34,6 +35,8 @@ readme-results:
 		$(if $(wildcard runs/grok/results/explaind/grok113/seed0/grokking.md),--block explaind_grokking=runs/grok/results/explaind/grok113/seed0/grokking.md) \
 		$(if $(wildcard results/benchmarks/rps_lje_explain_time.md),--block rps_lje_speed=results/benchmarks/rps_lje_explain_time.md) \
 		$(if $(wildcard results/empirical_explainers/sst2/lig-10/evaluation/summary.md),--block ee=results/empirical_explainers/sst2/lig-10/evaluation/summary.md) \
+		$(if $(wildcard runs/ee_imdb/results/empirical_explainers/imdb/lig-20/evaluation/summary.md),--block ee_imdb=runs/ee_imdb/results/empirical_explainers/imdb/lig-20/evaluation/summary.md) \
+		$(if $(wildcard runs/ee_imdb/results/benchmarks/timings.md),--block ee_imdb_timings=runs/ee_imdb/results/benchmarks/timings.md) \
 		$(if $(wildcard results/benchmarks/empirical_explainers_speed.md),--block ee_speed=results/benchmarks/empirical_explainers_speed.md) \
 		$(if $(wildcard results/benchmarks/explaind_memory.md),--block explaind_memory=results/benchmarks/explaind_memory.md) \
 		$(if $(wildcard results/benchmarks/explaind_error_vs_T.md),--block explaind_error_order=results/benchmarks/explaind_error_vs_T.md) \

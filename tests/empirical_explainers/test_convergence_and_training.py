@@ -203,6 +203,14 @@ def test_summary_gives_each_comparators_margin_and_verdict_from_its_bootstrap_in
     assert row["LIG-5 (the target explainer rerun with 5 step(s)/sample(s))"].endswith("| EE worse |")
     assert row["LIG-1 (the target explainer rerun with 1 step(s)/sample(s))"].endswith("(first 40 test sentences)")
     assert "| EE, 1 training seed(s) | 0.0200 (one seed) |" in summary({**metrics, "mse_ee_vs_target_per_seed": [0.02]})
+    # metrics.json is written with sorted keys: the rows keep their order (baselines, then budgets ascending)
+    assert summary({**metrics, "minus_ee": dict(sorted(metrics["minus_ee"].items()))}) == summary(metrics)
+    # an MSE of ~1e-3 (long texts) keeps three significant digits, its baselines the same decimals
+    small = summary({**metrics, "mse_ee_vs_target_per_seed": [0.00104, 0.00118],
+                     "minus_ee": {"zeros": {"mse": 0.00123, "instances": 160, "minus_ee": 0.00012,
+                                            "bootstrap_95": [-0.00005, 0.00021]}}})
+    assert "| 0.00111 ± 0.00010 | per seed: 0.00104, 0.00118 |" in small
+    assert "| zeros | 0.00123 | +0.00012 [-0.00005, +0.00021] | tie (interval contains 0) |" in small
 
 
 def test_completeness_lookup_sums_to_the_gap_that_lig_maps_sum_to(classifier):

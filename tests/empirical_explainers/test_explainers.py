@@ -121,3 +121,29 @@ def test_target_explanations_resume_after_a_kill_with_identical_rows(minilm, tmp
     calls.clear()
     resumed = explain(explainer, ids, range(4), [1, 0, 1, 0], 0, Resumable(tmp_path / "test.0.jsonl", {"shard": 0}))
     assert len(calls) == 2 and resumed == whole
+
+
+def test_batched_predictions_pad_on_the_tokenizers_side(tmp_path):
+    """XLNet (the paper's SNLI model) classifies from the last position, so its tokenizer pads left: a batch
+    padded on that side predicts what each sentence predicts alone; padded right, the logits would be read
+    from a padding position."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from xairepro.data.miniatures import _save_model
+    from xairepro.empirical_explainers.train_downstream import predict
+
+    _save_model(tmp_path / "xlnet", "xlnet")
+    tokenizer = AutoTokenizer.from_pretrained(tmp_path / "xlnet")
+    assert tokenizer.padding_side == "left"
+    torch.manual_seed(0)
+    model = AutoModelForSequenceClassification.from_pretrained(tmp_path / "xlnet", num_labels=3).eval()
+    texts = ["a good movie .", "the film was bad and long , and the end was worse than the start", "fine"]
+    ids = [tokenizer(t)["input_ids"] for t in texts]
+    with torch.no_grad():
+        alone = [model(input_ids=torch.tensor([x])).logits[0] for x in ids]
+        for left in (True, False):
+            batch, mask = pad_batch(ids, tokenizer.pad_token_id, left=left)
+            logits = model(input_ids=batch, attention_mask=mask).logits
+            same = all(torch.allclose(logits[i], alone[i], atol=1e-4) for i in range(len(ids)))
+            assert same == left, f"left={left}"
+    assert predict(model, ids, 3, tokenizer.pad_token_id, left=True) == [int(a.argmax()) for a in alone]

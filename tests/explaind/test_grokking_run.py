@@ -83,3 +83,49 @@ def test_the_curves_plot_needs_no_epk(grok_run):
     with pytest.raises(ValueError, match="--out-curves"):
         plot.main(["--title", "grok", "--curves", str(grok_run / "training_curves.csv"), "--phases", "x.csv",
                    "--out-curves", str(grok_run / "c.png")])
+
+
+def test_phase_shares_cancel_oscillation_within_the_window_and_the_run_summary_splits_data_from_decay(grok_run):
+    """A component whose per-step terms alternate ±1 sums to 0 over a phase: per single step (window 1) it
+    looks like the one that moved the logit most, summed over 50-step windows (the default, the authors'
+    kernel interval) it moved nothing. Shares of a phase sum to 1; the report gives signed ± std and both
+    shares; data + decay = the change."""
+    import json
+
+    import numpy as np
+
+    from xairepro.explaind import attribute
+    n_points, n_steps = 2, 3000
+    sc = np.zeros((n_points, n_steps, 2), np.float32)
+    sc[:, :, 0] = np.where(np.arange(n_steps) % 2 == 0, 1.0, -1.0)   # cancels within every even window
+    sc[:, :, 1] = 0.25
+    sc[1, :, 1] = 0.75                                               # the points differ: std over points
+    final, initial = sc.sum((1, 2)) + 1.0, np.ones(n_points, np.float32)
+    data = np.array([[5.0, 3.0], [7.0, 1.0]], np.float32)
+    decay = (final - initial) - data.sum(1)
+    np.savez(grok_run / "epk.npz", initial=initial, final=final, data=data, decay=decay, step_component=sc,
+             weight=np.zeros(3, np.float32), groups=np.array(["moves", "steady"]), explained=np.array([0, 1]))
+    fidelity = {"dataset": "modulo addition a+b mod 7", "integration_steps": 4, "n_steps": n_steps, "n_explained": 2,
+                "relative_error": 1e-5, "max_abs_error": 1e-3}
+    (grok_run / "fidelity.json").write_text(json.dumps(fidelity))
+    out = {name: grok_run / f"{name}.csv" for name in ("phases", "components", "top_examples", "comparison")}
+    args = ["--epk", str(grok_run / "epk.npz"), "--curves", str(grok_run / "training_curves.csv"),
+            "--fidelity", str(grok_run / "fidelity.json"), "--task", "t", "--model", "m", "--top-k", "1",
+            *[a for name, path in out.items() for a in (f"--{name.replace('_', '-')}", str(path))]]
+    phase = {}
+    for window in (1, 50):
+        attribute.main(args + ["--share-window", str(window)])
+        phases = pd.read_csv(out["phases"])
+        for _, rows in phases[phases["component"] != "total"].groupby("phase"):
+            assert rows["abs_share"].sum() == pytest.approx(1, abs=1e-5)
+        phase[window] = phases[phases["phase"] == "memorisation"].set_index("component")   # steps [0, 400)
+    assert phase[1].loc["moves", "attribution"] == 0 and phase[1].loc["steady", "attribution"] == 200  # (100+300)/2
+    assert phase[1].loc["steady", "attribution_std"] == pytest.approx(141.421, rel=1e-4)
+    assert phase[1].loc["moves", "abs_share"] == pytest.approx(400 / (400 + 200))
+    assert phase[50].loc["moves", "abs_share"] == 0 and phase[50].loc["steady", "abs_share"] == 1
+    assert phase[50].loc["moves", "net_abs_share"] == 0
+    text = report.grokking_markdown(grok_run)
+    assert "| moves | 0 ± 0 / 0% / 0% |" in text and "Σ |sum over 50 steps|" in text
+    # the label logit's change: 750 and 2250; data 8 and 8, decay the rest
+    assert "| logit change f(θ_T) − f(θ_0), mean ± std over points | 1500.0 ± 1060.7 |" in text
+    assert "| of which training-data terms / weight-decay terms | 8 ± 0 / 1492 ± 1061 |" in text

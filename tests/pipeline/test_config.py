@@ -11,6 +11,12 @@ def test_default_and_paper_configs_validate_and_plan(snakemake, repo):
     snakemake("-n", "--configfile", str(repo / "config" / "paper.yaml"))
 
 
+def test_side_run_configs_validate_and_plan(snakemake, repo):
+    """The configs of the runs made apart (README: paper-scale grokking, EE on IMDB) stay valid."""
+    for name in ("grokking.yaml", "ee_imdb.yaml"):
+        snakemake("-n", "--configfile", str(repo / "config" / name))
+
+
 def test_unknown_key_is_named(snakemake):
     proc = snakemake("-n", "--config", "epochz=3", check=False)
     assert proc.returncode != 0

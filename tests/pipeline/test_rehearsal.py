@@ -62,7 +62,7 @@ def _mirror(path, *skip):
 @pytest.mark.slow
 @pytest.mark.parametrize("missing, expected", [
     ("snli", "mirror/snli/snli_1.0.zip"),
-    ("electra-small-discriminator", "mirror/models/electra-small-discriminator"),
+    ("xlnet-base-cased", "mirror/models/xlnet-base-cased"),
 ])
 def test_missing_from_the_mirror_stops_before_any_compute_job(tmp_path, missing, expected):
     work = tmp_path / "work"

@@ -1,6 +1,7 @@
 """The same DAG through a real SLURM cluster (scripts/slurm_cluster.sh; CI installs and starts it):
 compute jobs go through sbatch while local rules (downloads) run on the submitting node, outputs equal a
-local run's, and GPU requests reach sbatch."""
+local run's, a slice of the paper DAG's rehearsal (miniature mirror, paper-only datasets) runs through it,
+and GPU requests reach sbatch."""
 import os
 import shutil
 import subprocess
@@ -41,6 +42,28 @@ def test_dag_runs_through_sbatch_and_equals_a_local_run(slurm, tmp_path):
     assert (cluster / "data/german-credit/MANIFEST.json").exists()  # downloaded on this node, not submitted
     run_snakemake(local, "--cores", "1", *TARGETS)
     assert _outputs(cluster) == _outputs(local)
+
+
+# Two CPU compute jobs of the rehearsal on datasets only the paper config uses (FB15k-237 for GR in TF,
+# SNLI for DkNN in Chainer), each after its download from the miniature mirror (a local rule).
+REHEARSAL_SLICE = ("results/gradient_rollback/fb15k-237/distmult/train_metrics.json",
+                   "results/dknn/snli/char_bilstm/seed0/train_log.json")
+
+
+def test_a_rehearsal_slice_runs_through_sbatch(slurm, tmp_path):
+    import sys
+
+    work = tmp_path / "work"
+    subprocess.run([sys.executable, "-m", "xairepro.data.miniatures", str(work / "mirror")], check=True,
+                   capture_output=True, cwd=REPO, timeout=300)
+    proc = run_snakemake(work, "--profile", str(REPO / "profiles" / "slurm"), "--configfile",
+                         str(REPO / "config/paper.yaml"), str(REPO / "config/rehearsal.yaml"), "--",
+                         *REHEARSAL_SLICE, timeout=900)
+    out = proc.stdout + proc.stderr
+    assert out.count("has been submitted with SLURM jobid") == len(REHEARSAL_SLICE)
+    for dataset in ("fb15k-237", "snli"):   # staged from the mirror on this node, not submitted
+        assert (work / "data" / dataset / "MANIFEST.json").exists()
+    assert all((work / target).stat().st_size > 0 for target in REHEARSAL_SLICE)
 
 
 def test_gpu_request_reaches_sbatch(slurm, tmp_path):

@@ -194,8 +194,8 @@ rule gr_plot:
 
 
 # Table 1 over seeds and both modes (config gradient_rollback.table1; not among the default targets):
-# `snakemake --cores 1 gr_table1`. One job per (mode, seed) runs train, explain, topk, evaluate and table
-# in one process (results/gradient_rollback/table1/<mode>/seed<seed>/<dataset>/<model>/); the summary is
+# `snakemake --cores 1 gr_table1`. One job per (mode, seed) runs train, explain, topk (with the control sets
+# random-k and none), evaluate and table in one process (results/gradient_rollback/table1/<mode>/seed<seed>/<dataset>/<model>/); the summary is
 # table1.md (spliced into the README by `make readme-results`) and table1.csv.
 GR_T1 = "results/gradient_rollback/table1/{mode}/seed{seed}/{dataset}/{model}"
 GR_T1_LOG = "results/logs/gradient_rollback/table1/{mode}/seed{seed}/{dataset}/{model}"

@@ -29,7 +29,7 @@ rule mislabel_score:
     resources:
         # IMDB's ExPLAIND self-influence (README: measured resource table)
         mem_mb=4000,
-        runtime=80,
+        runtime=120,
     params:
         env=ENV["torch"],
         settings=f"--k {MISLABEL['dknn_k']} --epochs {MISLABEL['explaind']['epochs']} "

@@ -304,7 +304,20 @@ def _save_model(folder: Path, family: str) -> None:
         else:
             config = transformers.BertConfig(vocab_size=len(tokenizer), max_position_embeddings=512, **_TINY)
     elif family == "xlnet":
-        return  # not planned by config/paper.yaml; a sentencepiece model would be needed
+        # A unigram vocabulary in XLNet's sentencepiece convention ("▁" starts a word), given to the fast
+        # tokenizer directly, so no sentencepiece model (nor the sentencepiece package) is needed.
+        specials = ["<unk>", "<s>", "</s>", "<cls>", "<sep>", "<pad>", "<mask>"]
+        words = [w for w in _wordpiece_vocab() if not w.startswith(("[", "##"))]
+        pieces = [(t, 0.0) for t in specials] + [(f"▁{w}", -5.0) for w in words] + \
+                 [(c, -10.0) for c in "abcdefghijklmnopqrstuvwxyz0123456789.,!?;:\"()'\\-"] + [("▁", -8.0)]
+        seen, vocab = set(), []
+        for piece, score in pieces:
+            if piece not in seen:
+                seen.add(piece)
+                vocab.append((piece, score))
+        tokenizer = transformers.XLNetTokenizerFast(vocab=vocab, unk_id=0, model_max_length=512)
+        config = transformers.XLNetConfig(vocab_size=len(tokenizer), d_model=32, n_layer=2, n_head=2, d_inner=64,
+                                          pad_token_id=tokenizer.pad_token_id)
     else:
         raise ValueError(f"no miniature for model family {family!r}")
     folder.mkdir(parents=True, exist_ok=True)

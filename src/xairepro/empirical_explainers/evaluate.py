@@ -14,6 +14,7 @@ summary (summary.md).
 from __future__ import annotations
 
 import argparse
+import math
 
 import numpy as np
 import torch
@@ -196,12 +197,21 @@ def verdict(low: float, high: float) -> str:
     return "EE better" if low > 0 else "EE worse" if high < 0 else "tie (interval contains 0)"
 
 
+def row_order(key: str) -> tuple[int, int]:
+    """Baselines first (in BASELINE_NAMES order), then the rerun budgets, smallest first: the same rows in the
+    same order whether the metrics come from memory or from metrics.json (written with sorted keys)."""
+    names = list(BASELINE_NAMES)
+    return (0, names.index(key)) if key in names else (1, int(key.rsplit("-", 1)[1]))
+
+
 def summary(metrics: dict) -> str:
     """The README's Markdown for one setup: the EE's MSE over seeds beside every baseline and rerun
     budget, each with the paired bootstrap interval of its MSE minus the EE's."""
     spec, n = metrics["explainer"], metrics["test_instances"]
     per_seed = metrics["mse_ee_vs_target_per_seed"]
-    spread = f" ± {np.std(per_seed, ddof=1):.4f}" if len(per_seed) > 1 else " (one seed)"
+    # at least three significant digits of the EE's MSE (long texts spread attributions thin: IMDB's is ~1e-3)
+    d = max(4, 2 - math.floor(math.log10(np.mean(per_seed)))) if np.mean(per_seed) > 0 else 4
+    spread = f" ± {np.std(per_seed, ddof=1):.{d}f}" if len(per_seed) > 1 else " (one seed)"
     name = spec.split("-")[0].upper()
 
     def label(key: str) -> str:
@@ -210,10 +220,10 @@ def summary(metrics: dict) -> str:
         budget = key.rsplit("-", 1)[1]
         return f"{name}-{budget} (the target explainer rerun with {budget} step(s)/sample(s))"
 
-    rows = [f"| {label(key)} | {m['mse']:.4f} | {m['minus_ee']:+.4f} [{m['bootstrap_95'][0]:+.4f}, "
-            f"{m['bootstrap_95'][1]:+.4f}] | {verdict(*m['bootstrap_95'])} |"
+    rows = [f"| {label(key)} | {m['mse']:.{d}f} | {m['minus_ee']:+.{d}f} [{m['bootstrap_95'][0]:+.{d}f}, "
+            f"{m['bootstrap_95'][1]:+.{d}f}] | {verdict(*m['bootstrap_95'])} |"
             + ("" if m["instances"] == n else f" (first {m['instances']} test sentences)")
-            for key, m in metrics["minus_ee"].items()]
+            for key, m in sorted(metrics["minus_ee"].items(), key=lambda item: row_order(item[0]))]
     return "\n".join([
         f"Test MSE against {spec} on {n} {metrics['dataset']} test sentences (model {metrics['model']}, stand-in for "
         f"{metrics['paper_setup']['model']} on {metrics['paper_setup']['dataset']}); downstream test weighted F1 "
@@ -221,7 +231,7 @@ def summary(metrics: dict) -> str:
         "bootstrap 95% interval over the test sentences (10,000 resamples).",
         "", "| explainer | test MSE | − EE [95% interval] | verdict |", "|---|---|---|---|",
         f"| EE, {len(per_seed)} training seed(s){', mean ± std' if len(per_seed) > 1 else ''} | "
-        f"{np.mean(per_seed):.4f}{spread} | per seed: {', '.join(f'{m:.4f}' for m in per_seed)} | |",
+        f"{np.mean(per_seed):.{d}f}{spread} | per seed: {', '.join(f'{m:.{d}f}' for m in per_seed)} | |",
         *rows]) + "\n"
 
 

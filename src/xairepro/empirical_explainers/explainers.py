@@ -216,12 +216,14 @@ class EmpiricalExplainer(nn.Module):
         return explainer.eval()
 
 
-def pad_batch(sequences: list[list[float]], pad_value: float = 0, dtype=torch.long):
-    """Right-pad to the longest sequence; returns the tensor and the attention mask."""
+def pad_batch(sequences: list[list[float]], pad_value: float = 0, dtype=torch.long, left: bool = False):
+    """Pad to the longest sequence, on the right (or the left: XLNet's classifier reads the last position,
+    so its tokenizer pads left); returns the tensor and the attention mask."""
     length = max(len(s) for s in sequences)
     values = torch.full((len(sequences), length), pad_value, dtype=dtype)
     mask = torch.zeros((len(sequences), length), dtype=torch.long)
     for i, s in enumerate(sequences):
-        values[i, :len(s)] = torch.tensor(s, dtype=dtype)
-        mask[i, :len(s)] = 1
+        where = slice(length - len(s), length) if left else slice(0, len(s))
+        values[i, where] = torch.tensor(s, dtype=dtype)
+        mask[i, where] = 1
     return values, mask

@@ -27,12 +27,13 @@ def seed_everything(seed: int, threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-def predict(model, ids: list[list[int]], batch_size: int, pad_id: int) -> list[int]:
+def predict(model, ids: list[list[int]], batch_size: int, pad_id: int, left: bool = False) -> list[int]:
+    """Predicted classes in batches, padded on the tokenizer's side (`left` for XLNet)."""
     model.eval()
     predictions = []
     with torch.no_grad():
         for start in range(0, len(ids), batch_size):
-            input_ids, mask = pad_batch(ids[start:start + batch_size], pad_id)
+            input_ids, mask = pad_batch(ids[start:start + batch_size], pad_id, left=left)
             device = model.device
             predictions += model(input_ids=input_ids.to(device), attention_mask=mask.to(device)).logits.argmax(-1).tolist()
     return predictions
@@ -72,6 +73,7 @@ def main(argv=None):
     log.info("%s: %d train / %d validation examples; %d train examples truncated to %d tokens",
              a.dataset, len(train), len(validation), cut, a.max_length)
     labels = torch.tensor([label for _, label in train])
+    left = tokenizer.padding_side == "left"
     optimizer = torch.optim.AdamW(model.parameters(), lr=a.learning_rate)
     generator = torch.Generator().manual_seed(a.seed)
     losses = []
@@ -81,7 +83,7 @@ def main(argv=None):
         batches = range(0, len(order), a.batch_size)
         for start in tqdm(batches, desc=f"fine-tune epoch {epoch + 1}/{a.epochs}"):
             batch = order[start:start + a.batch_size]
-            input_ids, mask = pad_batch([train_ids[i] for i in batch], tokenizer.pad_token_id)
+            input_ids, mask = pad_batch([train_ids[i] for i in batch], tokenizer.pad_token_id, left=left)
             loss = model(input_ids=input_ids.to(device), attention_mask=mask.to(device), labels=labels[batch].to(device)).loss
             optimizer.zero_grad()
             loss.backward()
@@ -89,7 +91,7 @@ def main(argv=None):
             losses.append(loss.item())
         log.info("epoch %d: mean train loss %.4f", epoch + 1, np.mean(losses[-len(batches):]))
     validation_ids, _ = tokenize(tokenizer, validation, a.max_length)
-    predictions = predict(model, validation_ids, a.batch_size, tokenizer.pad_token_id)
+    predictions = predict(model, validation_ids, a.batch_size, tokenizer.pad_token_id, left)
     truth = [label for _, label in validation]
     metrics = {"dataset": a.dataset, "model": a.model, "train_size": len(train), "validation_size": len(validation),
                "validation_weighted_f1": round(float(f1_score(truth, predictions, average="weighted")), 6),

@@ -5,7 +5,10 @@
   accuracy first leaves its memorisation plateau (the test accuracy where memorisation ended) by
   `--phase-margin`; cleanup the rest, so the test-accuracy jump (grokking) lies inside cleanup, as in
   Nanda et al.; `generalised` marks where test accuracy reaches the threshold. Per phase and component
-  the mean (over explained test points) of Σ_s ḡ_s[k]·Δθ_s[k].
+  the mean and std (over explained test points) of Σ_s ḡ_s[k]·Δθ_s[k] (`attribution`, `attribution_std`); the
+  component's share of Σ |Σ_{s in a window} ḡ_s[k]·Δθ_s[k]| over windows of `--share-window` steps
+  (`abs_share`: what moved the output, cancellations across windows aside); and its share of the mean
+  |phase sum| per point (`net_abs_share`: what moved each point's output over the whole phase).
 - components.csv: per component (parameter group) its total attribution and mean |attribution|.
 - top_examples.csv: per explained test point the strongest proponents and opponents (data attribution).
 - comparison.csv: EPK fidelity and final accuracies next to the published values (the paper gives
@@ -99,6 +102,19 @@ def comparison_rows(task: str, model: str, fidelity: dict, curves: list[dict]) -
     return rows
 
 
+def shares(terms: np.ndarray, window: int) -> np.ndarray:
+    """Each component's share of Σ |term summed over `window` consecutive steps|, mean over points.
+
+    terms: (points, steps, groups). Per-step terms can swing sign every step (a period-2 oscillation of
+    full-batch training), so |·| of single steps counts every zig and zag; summing a window first, as the
+    authors store their kernel every 50 steps, leaves what the component moved over that window."""
+    n, steps, k = terms.shape
+    pad = (-steps) % window
+    blocks = np.concatenate([terms, np.zeros((n, pad, k), terms.dtype)], 1).reshape(n, -1, window, k).sum(2)
+    moved = np.abs(blocks).sum(1).mean(0)
+    return moved / moved.sum() if moved.sum() > 0 else np.zeros(k)
+
+
 def main(argv=None):
     log = start_step(__name__)
     ap = argparse.ArgumentParser(description=__doc__)
@@ -107,6 +123,8 @@ def main(argv=None):
     ap.add_argument("--phase-threshold", type=float, default=0.99)
     ap.add_argument("--phase-margin", type=float, default=PHASE_MARGIN,
                     help="test-accuracy rise above the memorisation plateau that starts cleanup")
+    ap.add_argument("--share-window", type=int, default=50,
+                    help="steps summed before |·| in the phase shares (authors: kernels stored every 50 steps)")
     ap.add_argument("--top-k", type=int, default=5)
     ap.add_argument("--phases", required=True)
     ap.add_argument("--components", required=True)
@@ -116,8 +134,8 @@ def main(argv=None):
     ap.add_argument("--model", required=True)
     ap.add_argument("--comparison", required=True)
     args = ap.parse_args(argv)
-    if not 0 < args.phase_threshold <= 1 or not 0 < args.phase_margin <= 1 or args.top_k < 1:
-        raise ValueError("--phase-threshold and --phase-margin must be in (0, 1] and --top-k >= 1")
+    if not 0 < args.phase_threshold <= 1 or not 0 < args.phase_margin <= 1 or args.top_k < 1 or args.share_window < 1:
+        raise ValueError("--phase-threshold and --phase-margin must be in (0, 1], --top-k and --share-window >= 1")
     epk = np.load(args.epk)
     with open(args.curves, newline="") as f:
         curves = list(csv.DictReader(f))
@@ -127,12 +145,19 @@ def main(argv=None):
     bounds = phase_bounds(curves, n_steps, args.phase_threshold, args.phase_margin)
     generalised = generalised_step(curves, n_steps, args.phase_threshold)
     for phase, start, end in bounds:
-        per_group = sc[:, start:end].sum(1).mean(0)          # mean over explained points, (groups,)
-        for g, value in zip(groups, per_group):
+        net = sc[:, start:end].sum(1)                        # (points, groups)
+        per_group, spread = net.mean(0), (net.std(0, ddof=1) if len(net) > 1 else np.zeros(net.shape[1]))
+        moved, net_moved = shares(sc[:, start:end], args.share_window), shares(net[:, None], 1)
+        for g, value, sd, part, net_part in zip(groups, per_group, spread, moved, net_moved):
             rows.append({"phase": phase, "start": start, "end": end, "generalised": generalised, "component": g,
-                         "attribution": f"{value:.6g}"})
+                         "attribution": f"{value:.6g}", "attribution_std": f"{sd:.6g}", "abs_share": f"{part:.6g}",
+                         "net_abs_share": f"{net_part:.6g}", "share_window": args.share_window})
+        total = net.sum(1)
         rows.append({"phase": phase, "start": start, "end": end, "generalised": generalised, "component": "total",
-                     "attribution": f"{per_group.sum():.6g}"})
+                     "attribution": f"{total.mean():.6g}",
+                     "attribution_std": f"{total.std(ddof=1) if len(total) > 1 else 0:.6g}",
+                     "abs_share": f"{moved.sum():.6g}", "net_abs_share": f"{net_moved.sum():.6g}",
+                     "share_window": args.share_window})
     write_csv(args.phases, rows)
     total = sc.sum(1)                                           # (n, groups)
     write_csv(args.components, [{"component": g, "attribution": f"{total[:, k].mean():.6g}",

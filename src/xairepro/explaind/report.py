@@ -13,6 +13,7 @@ import json
 import statistics
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from xairepro.io import atomic_path, start_step
@@ -164,6 +165,42 @@ def first_step(curves: pd.DataFrame, key: str, level: float) -> str:
     return str(int(hits.iloc[0])) if len(hits) else "not reached"
 
 
+def phase_table(phases: pd.DataFrame, order: list[str]) -> list[str]:
+    """Per component and phase: the signed attribution (± std over points where attribute.py wrote it) and
+    its shares of what moved the output (`abs_share` over windows of steps, `net_abs_share` per point)."""
+    pivot = lambda column: phases.pivot_table(index="component", columns="phase", values=column, sort=False)  # noqa: E731
+    signed = pivot("attribution")
+    names = [n for n in order if n in signed.columns]
+    head = ["| component | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
+    if "net_abs_share" not in phases.columns:
+        return ["EPK component attribution per phase (mean over explained points of Σ_s ḡ_s[k]·Δθ_s[k]):", "",
+                *head] + [f"| {c} | " + " | ".join(f"{row[n]:.3g}" for n in names) + " |"
+                          for c, row in signed.iterrows()]
+    std, window, net = pivot("attribution_std"), pivot("abs_share"), pivot("net_abs_share")
+    w = int(phases["share_window"].iloc[0])
+    return [f"EPK component attribution per phase, label logit of the explained points: Σ_s ḡ_s[k]·Δθ_s[k], mean ± "
+            f"std over points / share of Σ |sum over {w} steps| (what moved the logit, oscillation within "
+            f"{w} steps cancelled) / share of the mean |phase sum| per point:", "", *head] + \
+           [f"| {c} | " + " | ".join(f"{row[n]:.3g} ± {std.loc[c, n]:.2g} / {window.loc[c, n]:.0%} / "
+                                     f"{net.loc[c, n]:.0%}" for n in names) + " |" for c, row in signed.iterrows()]
+
+
+def epk_summary(fidelity: dict, epk_path: Path) -> list[str]:
+    """The full run's EPK: reconstruction error, and the label logit's change split into the training data's
+    terms and weight decay's (the regularisation influence the paper's grokking account speaks of)."""
+    epk = np.load(epk_path)
+    change = (epk["final"] - epk["initial"]).astype(float)
+    data, decay = epk["data"].sum(1).astype(float), epk["decay"].astype(float)
+    return ["| EPK of the whole run (label logit) | value |", "|---|---|",
+            f"| steps / T / explained test points | {fidelity['n_steps']} / {fidelity['integration_steps']} / "
+            f"{fidelity['n_explained']} |",
+            f"| relative error / max abs error of the reconstruction | {fidelity['relative_error']:.2g} / "
+            f"{fidelity['max_abs_error']:.2g} |",
+            f"| logit change f(θ_T) − f(θ_0), mean ± std over points | {change.mean():.1f} ± {change.std(ddof=1):.1f} |",
+            f"| of which training-data terms / weight-decay terms | {data.mean():.0f} ± {data.std(ddof=1):.0f} / "
+            f"{decay.mean():.0f} ± {decay.std(ddof=1):.0f} |"]
+
+
 def grokking_markdown(run: Path, benchmarks: Path | None = None, threshold: float = 0.99,
                       margin: float | None = None, probe: Path | None = None, probe_benchmarks: Path | None = None) -> str:
     """The paper-scale grokking run (README ExPLAIND): training-curve summary, phase boundaries (attribute.phase_bounds),
@@ -197,12 +234,9 @@ def grokking_markdown(run: Path, benchmarks: Path | None = None, threshold: floa
                      f"{at['test_acc'].asof(start):.2f} → {at['test_acc'].asof(end):.2f} |" if end > start else "– |")
                   for name, start, end in bounds])
     if (run / "phases.csv").exists():
-        phases = pd.read_csv(run / "phases.csv").pivot_table(index="component", columns="phase", values="attribution",
-                                                             sort=False)
-        names = [b[0] for b in bounds if b[0] in phases.columns]
-        parts.append(["EPK component attribution per phase (mean over explained points of Σ_s ḡ_s[k]·Δθ_s[k]):", "",
-                      "| component | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)] +
-                     [f"| {c} | " + " | ".join(f"{row[n]:.3g}" for n in names) + " |" for c, row in phases.iterrows()])
+        parts.append(phase_table(pd.read_csv(run / "phases.csv"), [b[0] for b in bounds]))
+    if (run / "fidelity.json").exists() and (run / "epk.npz").exists():
+        parts.append(epk_summary(json.loads((run / "fidelity.json").read_text()), run / "epk.npz"))
     if (run / "swap.csv").exists():
         parts.append(swap_table(run / "swap.csv"))
     if (run / "retrain_pipeline.csv").exists():

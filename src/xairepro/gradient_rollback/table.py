@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from xairepro.gradient_rollback.topk import NONE
 from xairepro.io import start_step, write_csv, write_json
 from xairepro.published import COMPARISON_COLUMNS, lookup
 
@@ -16,13 +17,15 @@ PAPER = "gradient_rollback"
 
 def scores(explained: list[dict], retrained: list[dict]) -> dict[str, dict]:
     """PD: % of predictions whose probability dropped after retraining without the set; TC: % whose
-    top-1 tail changed. Predictions with an empty set count as neither (nothing was deleted)."""
+    top-1 tail changed. Predictions with an empty set count as neither (nothing was deleted), except in
+    the control "none", whose set is empty by design: there any change is retraining noise."""
     before = {r["test_index"]: r for r in explained}
     out = {}
     for setting in sorted({r["setting"] for r in retrained}):
         rows = [r for r in retrained if r["setting"] == setting]
-        pd = [r["deleted"] > 0 and r["probability_after"] < before[r["test_index"]]["probability"] for r in rows]
-        tc = [r["deleted"] > 0 and r["top1_after"] != before[r["test_index"]]["prediction"] for r in rows]
+        counted = [r["deleted"] > 0 or setting == NONE for r in rows]
+        pd = [c and r["probability_after"] < before[r["test_index"]]["probability"] for c, r in zip(counted, rows)]
+        tc = [c and r["top1_after"] != before[r["test_index"]]["prediction"] for c, r in zip(counted, rows)]
         out[setting] = {"PD": round(100 * sum(pd) / len(rows), 2), "TC": round(100 * sum(tc) / len(rows), 2),
                         "n": len(rows), "mean_deleted": round(sum(r["deleted"] for r in rows) / len(rows), 3)}
     return out

@@ -205,7 +205,14 @@ PUBLISHED_ENCODERS = {
                      "num_attention_heads": 12},
     "electra-small-discriminator": {"hidden_size": 256, "num_hidden_layers": 12, "intermediate_size": 1024,
                                     "num_attention_heads": 4},
+    "bert-base-cased": {"hidden_size": 768, "num_hidden_layers": 12, "intermediate_size": 3072,
+                        "num_attention_heads": 12},
+    "xlnet-base-cased": {"hidden_size": 768, "num_hidden_layers": 12, "intermediate_size": 3072,
+                         "num_attention_heads": 12},
 }
+# XLNet's config.json names the same sizes differently.
+_XLNET_KEYS = {"d_model": "hidden_size", "n_layer": "num_hidden_layers", "d_inner": "intermediate_size",
+               "n_head": "num_attention_heads"}
 
 
 def encoder_config(scale: Scale, name: str) -> dict:
@@ -215,7 +222,8 @@ def encoder_config(scale: Scale, name: str) -> dict:
 
     model = find_model(name)
     if scale.sizes.miniatures:
-        return json.loads((scale.sizes.miniatures / "models" / model.name / "config.json").read_text())
+        config = json.loads((scale.sizes.miniatures / "models" / model.name / "config.json").read_text())
+        return {_XLNET_KEYS.get(key, key): value for key, value in config.items()}
     if model is None:  # the packaged MiniLM of the default config
         from xairepro.empirical_explainers.data import model_path
 
@@ -311,10 +319,11 @@ def gr_eval_work(scale, w):
 
 
 def gr_table1_work(scale, w):
-    """One Table 1 run (gr_table1_run): training, explaining and every retraining in one process."""
+    """One Table 1 run (gr_table1_run): training, explaining and every retraining in one process: per explained
+    triple GR, NH and the random control at each k, plus one delete-nothing retraining."""
     gr, s = _gr(scale, w["dataset"])
     explained = {**s, "n_explain": gr["table1"]["n_explain"]}
-    return (_gr_explained(explained) * 2 * len(gr["ks"]) + 1) * _gr_training(s)
+    return (_gr_explained(explained) * (3 * len(gr["ks"]) + 1) + 1) * _gr_training(s)
 
 
 def gr_train_bytes(scale, w):
