@@ -166,16 +166,12 @@ def first_step(curves: pd.DataFrame, key: str, level: float) -> str:
 
 
 def phase_table(phases: pd.DataFrame, order: list[str]) -> list[str]:
-    """Per component and phase: the signed attribution (± std over points where attribute.py wrote it) and
-    its shares of what moved the output (`abs_share` over windows of steps, `net_abs_share` per point)."""
+    """Per component and phase (attribute.py's phases.csv): the signed attribution ± std over points and its
+    shares of what moved the output (`abs_share` over windows of steps, `net_abs_share` per point)."""
     pivot = lambda column: phases.pivot_table(index="component", columns="phase", values=column, sort=False)  # noqa: E731
     signed = pivot("attribution")
     names = [n for n in order if n in signed.columns]
     head = ["| component | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
-    if "net_abs_share" not in phases.columns:
-        return ["EPK component attribution per phase (mean over explained points of Σ_s ḡ_s[k]·Δθ_s[k]):", "",
-                *head] + [f"| {c} | " + " | ".join(f"{row[n]:.3g}" for n in names) + " |"
-                          for c, row in signed.iterrows()]
     std, window, net = pivot("attribution_std"), pivot("abs_share"), pivot("net_abs_share")
     w = int(phases["share_window"].iloc[0])
     return [f"EPK component attribution per phase, label logit of the explained points: Σ_s ḡ_s[k]·Δθ_s[k], mean ± "
