@@ -26,6 +26,7 @@ include: "workflow/rules/report.smk"
 
 
 onstart:
+    check_mirror_before_any_job()
     print(f"XAI Repro: methods {', '.join(config['methods'])}; results in results/, logs in results/logs/")
 
 

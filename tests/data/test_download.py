@@ -149,6 +149,39 @@ def test_a_mirror_without_the_dataset_never_falls_back_to_the_network(tmp_path):
     assert choose_sources(digits, tmp_path, None)[1] is None
 
 
+def test_paws_missing_from_the_mirror_is_an_error_naming_it_and_the_expected_file(tmp_path):
+    """PAWS is in no shared mirror: with data_mirror set, the download stops, naming the dataset and the file
+    the mirror lacks, before anything is fetched or written (never a fall-back to storage.googleapis.com)."""
+    out = tmp_path / "data" / "paws"
+    (tmp_path / "mirror").mkdir()
+    with pytest.raises(MissingDataError) as err:
+        download("paws", out, mirror=tmp_path / "mirror", cache=tmp_path / "cache")
+    assert str(err.value) == (f"dataset 'paws': the mirror {tmp_path / 'mirror'} lacks "
+                              f"{tmp_path / 'mirror' / 'paws' / 'paws_wiki_labeled_final.tar.gz'}")
+    assert not out.exists() and not (tmp_path / "cache").exists()
+
+
+def test_paws_archive_in_the_real_layout_is_verified_unpacked_and_loaded(tmp_path):
+    """The registry's PAWS entry (its mirror location, tar unpacking and strip of final/) on an archive in the
+    real layout; only the archive's hash is the test's, as the real one is 4.7 MB that is not here."""
+    from xairepro.empirical_explainers.data import load_split
+
+    header = b"id\tsentence1\tsentence2\tlabel\n"
+    members = {f"final/{name}.tsv": header + f"1\tA {name} pair .\tThe {name} pair .\t1\n".encode()
+               for name in ("train", "dev", "test")}
+    archive = _tarball(members)
+    (tmp_path / "mirror" / "paws").mkdir(parents=True)
+    (tmp_path / "mirror" / "paws" / "paws_wiki_labeled_final.tar.gz").write_bytes(archive)
+    paws = get_dataset("paws")
+    assert paws.sources[0].location == "https://storage.googleapis.com/paws/english/paws_wiki_labeled_final.tar.gz"
+    local = replace(paws, mirror=(replace(paws.mirror[0], known_hash="sha256:" + _sha(archive)),))
+    out = download(local, tmp_path / "data" / "paws", mirror=tmp_path / "mirror")
+    assert sorted(p.name for p in out.iterdir()) == ["MANIFEST.json", "dev.tsv", "test.tsv", "train.tsv"]
+    assert load_split("paws", out, "validation", None, 0) == [(("A dev pair .", "The dev pair ."), 1)]
+    with pytest.raises(ChecksumError, match="paws_wiki_labeled_final.tar.gz"):  # the registry's real hash
+        download("paws", tmp_path / "data" / "paws-real", mirror=tmp_path / "mirror")
+
+
 def test_imdb_tree_digest_refuses_a_tree_that_differs_in_one_byte(tmp_path):
     """IMDB's 50k files are fixed by one digest of the whole aclImdb/ tree: a tree that is not the real
     one is refused, and so is a real-looking tree with one byte changed."""

@@ -23,6 +23,10 @@ def test_every_model_is_pinned_or_says_it_is_not():
     for model in MODELS.values():
         assert model.revision is None or len(model.revision) == 40, model.name
     assert MODELS["roberta-base"].revision == "e2da8e2f811d1448a5b465c236feacd80ffbac7b"
+    # revisions found stated in public code (models.py says where); XLNet's commit has only pytorch_model.bin
+    assert MODELS["electra-small-discriminator"].revision == "fa8239aadc095e9164941d05878b98afe9b953c3"
+    assert MODELS["xlnet-base-cased"].revision == "ceaa69c7bc5e512b5007106a7ccbb7daf24b2c79"
+    assert "pytorch_model.bin" in MODELS["xlnet-base-cased"].allow_patterns
 
 
 def test_config_names_map_to_staged_folders():
@@ -74,6 +78,21 @@ def test_miniatures_need_rehearsal(mini, tmp_path):
         download("cifar-10", tmp_path / "no-declaration", mirror=tmp_path, rehearsal=True)
 
 
+def test_paws_miniature_is_the_real_layout_through_download_verify_unpack_and_load(mini, tmp_path):
+    """The rehearsal's PAWS: a tarball of final/{train,dev,test}.tsv at the registry's mirror location, accepted
+    only with --rehearsal, unpacked like the real archive and read by the Empirical Explainers' loader."""
+    from xairepro.empirical_explainers.data import load_split
+
+    assert (mini / "paws" / "paws_wiki_labeled_final.tar.gz").exists()
+    with pytest.raises(ChecksumError, match="paws_wiki_labeled_final.tar.gz"):  # the registry's real hash
+        download("paws", tmp_path / "real", mirror=mini)
+    out = download("paws", tmp_path / "paws", mirror=mini, rehearsal=True)
+    assert (out / "train.tsv").read_text().startswith("id\tsentence1\tsentence2\tlabel\n")
+    sizes = {split: len(load_split("paws", out, split, None, 0)) for split in ("train", "validation", "test")}
+    assert sizes == {"train": 120, "validation": 30, "test": 30}
+    assert {label for _, label in load_split("paws", out, "train", None, 0)} == {0, 1}
+
+
 def test_compute_jobs_load_only_the_staged_folder(tmp_path, monkeypatch):
     from xairepro.empirical_explainers.data import model_path
 
@@ -118,5 +137,28 @@ def test_hub_snapshot_is_checked_against_the_hubs_blob_ids_at_the_pinned_revisio
     assert calls == {"repo_id": "FacebookAI/roberta-base", "revision": MODELS["roberta-base"].revision}
     manifest = json.loads((out / "MANIFEST.json").read_text())
     assert manifest["source"] == "hub" and manifest["revision"] == calls["revision"] and not (out / ".cache").exists()
+    # an entry without a pinned revision is never downloaded (every entry is pinned now: a stand-in)
+    import dataclasses
+
+    monkeypatch.setitem(models._BY_ALIAS, "xlnet-base-cased",
+                        dataclasses.replace(MODELS["xlnet-base-cased"], revision=None))
     with pytest.raises(MissingDataError, match="no pinned revision"):
         stage("xlnet-base-cased", tmp_path / "unpinned")
+
+
+def test_check_mirror_names_every_missing_dataset_and_model_at_once(mini, tmp_path):
+    """The workflow's onstart check: the whole rehearsal mirror passes; without PAWS and XLNet one error names
+    both and where they were expected; no mirror set, nothing to check."""
+    from xairepro.data.models import check_mirror
+
+    check_mirror(["paws", "snli"], ["xlnet-base-cased"], mini, rehearsal=True)
+    partial = tmp_path / "partial"
+    shutil.copytree(mini, partial, ignore=shutil.ignore_patterns("paws_wiki_labeled_final.tar.gz"))
+    shutil.rmtree(partial / "models" / "xlnet-base-cased")
+    with pytest.raises(MissingDataError) as err:
+        check_mirror(["paws", "snli"], ["xlnet-base-cased"], partial, rehearsal=True)
+    message = str(err.value)
+    assert "'paws'" in message and str(partial / "paws" / "paws_wiki_labeled_final.tar.gz") in message
+    assert "'xlnet-base-cased'" in message and str(partial / "models" / "xlnet-base-cased") in message
+    assert "'snli'" not in message
+    check_mirror(["paws"], ["xlnet-base-cased"], None)

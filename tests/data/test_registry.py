@@ -6,7 +6,7 @@ from xairepro.data.download import NORMALISERS
 from xairepro.data.registry import DATASETS, UnknownDatasetError, get_dataset
 
 PAPER_DATASETS = {"nations", "fb15k-237", "movielens-100k", "german-credit", "imdb", "sst2", "sst5",
-                  "trec", "snli", "cifar-10", "ag-news", "glove-6b-50d", "glove-840b-300d"}
+                  "trec", "snli", "paws", "cifar-10", "ag-news", "glove-6b-50d", "glove-840b-300d"}
 HASH = re.compile(r"^(sha256:[0-9a-f]{64}|md5:[0-9a-f]{32})$")
 
 

@@ -77,3 +77,35 @@ def test_attributions_do_not_depend_on_chunk_when_batches_and_test_sets_exceed_i
         np.testing.assert_allclose(other.data, results[0].data, rtol=1e-10, atol=1e-13)
         np.testing.assert_allclose(other.step_component, results[0].step_component, rtol=1e-10, atol=1e-13)
         np.testing.assert_allclose(other.decay, results[0].decay, rtol=1e-10, atol=1e-13)
+
+
+def test_step_decay_splits_each_step_into_data_and_weight_decay(run):
+    """step_decay sums to the run's weight-decay share D(x); with AdamW's decoupled decay it is each step's
+    weight-decay part of ḡ_s·Δθ_s exactly (the materialised reference's decay share of that step), so
+    step_component − step_decay is the step's data part, Σ_i of the reference's per-example shares."""
+    explainer, res = explain(run, 8)
+    np.testing.assert_allclose(res.step_decay.sum((1, 2)), res.decay, rtol=1e-10, atol=1e-13)
+    np.testing.assert_allclose(res.data_total, res.data.sum(1), rtol=1e-10, atol=1e-13)
+    data = run[3]
+    shares, decay_shares = materialised_epk(explainer, data.x_test[:8], data.y_test[:8])
+    if explainer.optimizer.__class__.__name__ == "AdamW":
+        np.testing.assert_allclose(res.step_decay.sum(2), decay_shares.numpy().T, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose((res.step_component - res.step_decay).sum(2), shares.sum(2).numpy().T,
+                                   rtol=1e-9, atol=1e-12)
+    else:  # coupled decay: its source at step s reaches later updates through the momentum
+        assert np.abs(res.step_decay.sum(2) - decay_shares.numpy().T).max() > 1e-9
+    assert np.abs(res.step_decay).max() > 0
+
+
+def test_skipping_the_per_example_split_keeps_every_other_output(run):
+    """data_attribution=False computes the data's total from one batch gradient per step: the same totals,
+    steps, components and decay terms as the full attribution, no per-example matrix."""
+    model, opt, hist, data, _ = run
+    explainer, full = explain(run, 4)
+    light = explainer.attribute(data.x_test[:8], data.y_test[:8], progress=False, data_attribution=False)
+    assert light.data is None
+    for name in ("data_total", "decay", "step_component", "step_decay", "weight", "initial", "final"):
+        np.testing.assert_allclose(getattr(light, name), getattr(full, name), rtol=1e-9, atol=1e-12, err_msg=name)
+    assert light.relative_error() == pytest.approx(full.relative_error(), rel=1e-6)
+    with pytest.raises(ValueError, match="point_weight needs data_attribution"):
+        explainer.attribute(data.x_test[:2], data.y_test[:2], point_weight=True, data_attribution=False)

@@ -89,7 +89,7 @@ def test_phase_shares_cancel_oscillation_within_the_window_and_the_run_summary_s
     """A component whose per-step terms alternate ±1 sums to 0 over a phase: per single step (window 1) it
     looks like the one that moved the logit most, summed over 50-step windows (the default, the authors'
     kernel interval) it moved nothing. Shares of a phase sum to 1; the report gives signed ± std and both
-    shares; data + decay = the change."""
+    shares, and per phase and component the split into data and weight-decay terms; data + decay = the change."""
     import json
 
     import numpy as np
@@ -103,8 +103,10 @@ def test_phase_shares_cancel_oscillation_within_the_window_and_the_run_summary_s
     final, initial = sc.sum((1, 2)) + 1.0, np.ones(n_points, np.float32)
     data = np.array([[5.0, 3.0], [7.0, 1.0]], np.float32)
     decay = (final - initial) - data.sum(1)
-    np.savez(grok_run / "epk.npz", initial=initial, final=final, data=data, decay=decay, step_component=sc,
-             weight=np.zeros(3, np.float32), groups=np.array(["moves", "steady"]), explained=np.array([0, 1]))
+    step_decay = np.zeros_like(sc)
+    step_decay[:, :, 1] = 0.05                                       # weight decay's part of the steady one
+    np.savez(grok_run / "epk.npz", initial=initial, final=final, data=data, data_total=data.sum(1), decay=decay,
+             step_component=sc, step_decay=step_decay, weight=np.zeros(3, np.float32), groups=np.array(["moves", "steady"]), explained=np.array([0, 1]))
     fidelity = {"dataset": "modulo addition a+b mod 7", "integration_steps": 4, "n_steps": n_steps, "n_explained": 2,
                 "relative_error": 1e-5, "max_abs_error": 1e-3}
     (grok_run / "fidelity.json").write_text(json.dumps(fidelity))
@@ -124,8 +126,18 @@ def test_phase_shares_cancel_oscillation_within_the_window_and_the_run_summary_s
     assert phase[1].loc["moves", "abs_share"] == pytest.approx(400 / (400 + 200))
     assert phase[50].loc["moves", "abs_share"] == 0 and phase[50].loc["steady", "abs_share"] == 1
     assert phase[50].loc["moves", "net_abs_share"] == 0
+    memo = phase[50]                                                 # 400 steps: decay 20, data 200 − 20
+    assert (memo.loc["steady", "decay"], memo.loc["steady", "data"]) == (pytest.approx(20), pytest.approx(180))
+    assert memo.loc["steady", "decay_std"] == pytest.approx(0, abs=1e-6)
+    assert memo.loc["total", "decay"] == pytest.approx(20) and memo.loc["total", "data"] == pytest.approx(180)
     text = report.grokking_markdown(grok_run)
     assert "| moves | 0 ± 0 / 0% / 0% |" in text and "Σ |sum over 50 steps|" in text
+    # per step: steady's data 0.25 − 0.05 = 0.2 (point 0) and 0.75 − 0.05 = 0.7 (point 1), decay 0.05 both
+    assert memo.loc["steady", "decay_to_data_l1"] == pytest.approx(0.1 / 0.9, rel=1e-5)
+    # moves: no decay; its data terms are ±1, so the ratio is 0 (not undefined)
+    assert memo.loc["moves", "decay_to_data_l1"] == 0
+    assert "| steady | 180 / 20 (0.11) |" in text and "| moves | 0 / 0 (0.00) |" in text
+    assert "| total per step | 0.45 / 0.05 |" in text
     # the label logit's change: 750 and 2250; data 8 and 8, decay the rest
     assert "| logit change f(θ_T) − f(θ_0), mean ± std over points | 1500.0 ± 1060.7 |" in text
     assert "| of which training-data terms / weight-decay terms | 8 ± 0 / 1492 ± 1061 |" in text

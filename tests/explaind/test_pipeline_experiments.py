@@ -123,7 +123,7 @@ def test_retrain_pipeline_killed_midway_resumes_with_the_next_retraining(recorde
     from xairepro.explaind import retrain_pipeline
 
     _, history = recorded
-    pipeline = {"groups": PIPELINE, "swap_every": 25, "retrain_every": 25, "retrain_seeds": [0, 1],
+    pipeline = {"groups": PIPELINE, "swap_every": 25, "retrain_every": 25, "retrain_seeds": [100, 101],
                 "retrain_max_epochs": 3}
     argv = ["--settings", json.dumps(SETTINGS), "--dtype", "float64", "--pipeline", json.dumps(pipeline),
             "--history", str(history.path)]
@@ -150,3 +150,35 @@ def test_retrain_pipeline_killed_midway_resumes_with_the_next_retraining(recorde
     retrain_pipeline.main([*argv, "--out", str(tmp_path / "killed.csv")])
     assert len(calls) == total - 2
     assert (tmp_path / "killed.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+
+
+def test_retrain_pipeline_refuses_the_training_seed(recorded, tmp_path):
+    """A retrain seed equal to the training seed would re-initialise to the recorded run's own start."""
+    import json
+
+    from xairepro.explaind import retrain_pipeline
+
+    _, history = recorded
+    pipeline = {"groups": PIPELINE, "swap_every": 25, "retrain_every": 25, "retrain_seeds": [3, 0],
+                "retrain_max_epochs": 1}
+    with pytest.raises(ValueError, match="contain the training seed 0"):
+        retrain_pipeline.main(["--settings", json.dumps(SETTINGS), "--dtype", "float64", "--pipeline",
+                               json.dumps(pipeline), "--history", str(history.path), "--out", str(tmp_path / "r.csv")])
+    assert not (tmp_path / "r.csv").exists()
+
+
+def test_fresh_parameters_are_the_authors_normal_or_the_models_own_initialiser():
+    """The authors re-initialise every parameter as randn × 0.1; null keeps the model's initialiser (whose
+    embedding has std 1): the two differ in scale, and each is reproducible per seed and differs across seeds."""
+    from types import SimpleNamespace
+
+    from xairepro.explaind.retrain_pipeline import fresh_params
+    from xairepro.explaind.task import new_model
+
+    args = SimpleNamespace(dtype="float64", device="cpu")
+    authors, own = fresh_params(SETTINGS, args, 0.1), fresh_params(SETTINGS, args, None)
+    a = authors(100)
+    assert a.std().item() == pytest.approx(0.1, rel=0.05) and abs(a.mean().item()) < 0.01
+    assert torch.equal(a, authors(100)) and not torch.equal(a, authors(101))
+    assert torch.equal(own(100), new_model(SETTINGS, 100, "float64").initial_params())
+    assert own(100).std().item() > 2 * a.std().item()

@@ -81,3 +81,15 @@ def test_area_under_the_flips_found_curve():
 def test_labels_must_be_binary():
     with pytest.raises(ValueError, match="labels"):
         NeighbourDisagreement(k=2).fit([np.zeros((4, 2))], [0, 1, 2, 1])
+
+
+def test_comparison_rows_carry_the_spread_over_runs():
+    """The scorecard's mislabel rows give mean ± std over the runs, not a bare mean."""
+    import pandas as pd
+
+    from xairepro.mislabel.report import comparison
+
+    summary = pd.DataFrame([{"dataset": "digits", "model": "cnn", "setup": "s", "order": "lje", "method": "RPS-LJE",
+                             "runs": 5, "flips_found_auc_mean": 0.8252, "flips_found_auc_std": 0.0453}])
+    (row,) = comparison(summary)
+    assert (row["ours"], row["ours_std"], row["runs"]) == ("0.825", "0.045", 5)

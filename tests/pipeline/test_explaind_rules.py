@@ -12,7 +12,7 @@ import yaml
 TINY = {"explaind": {"integration_steps": 8, "n_explain": 8, "tasks": {
     "modulo": {"p": 7, "n_train": 25, "model": {"name": "modulo_transformer", "d_model": 16, "n_heads": 2, "d_mlp": 32},
                "steps": 20, "checkpoint_every": 6, "eval_every": 5,
-               "pipeline": {"swap_every": 5, "retrain_every": 10, "retrain_seeds": [0, 1], "retrain_max_epochs": 4}},
+               "pipeline": {"swap_every": 5, "retrain_every": 10, "retrain_seeds": [100, 101], "retrain_max_epochs": 4}},
     "digits2": {"model": {"name": "small_cnn", "width": 4}, "epochs": 3, "batch_size": 64, "checkpoint_every": 3,
                 "eval_every": 2, "prune_fractions": [0.5, 0.9], "seeds": [0, 1]}}}}
 SEEDS = {"modulo": [0], "digits2": [0, 1]}  # modulo: config.yaml's explaind.seeds
@@ -112,7 +112,7 @@ def check_pipeline_tables(run):
     retrain = list(csv.DictReader(open(run / "retrain_pipeline.csv")))
     # seeds x (scratch + {pipeline, complement} x t in {10, 20})
     assert [(r["seed"], r["variant"], r["step_from"]) for r in retrain] == [
-        (seed, v, t) for seed in "01" for v, t in (("scratch", ""), ("pipeline", "10"), ("complement", "10"),
+        (seed, v, t) for seed in ("100", "101") for v, t in (("scratch", ""), ("pipeline", "10"), ("complement", "10"),
                                                    ("pipeline", "20"), ("complement", "20"))]
     assert all(r["max_steps"] == "4" and int(r["steps_run"]) <= 4 for r in retrain)
     for name in PIPELINE_TARGETS:

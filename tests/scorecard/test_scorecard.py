@@ -16,9 +16,10 @@ def _table(tmp_path, lines):
 
 
 def test_verdict_flips_to_off_outside_the_tolerance():
-    assert verdict("93", "90", "5") == "one run: reproduced"
-    assert verdict("93", "98", "5") == "one run: reproduced"
-    assert verdict("93", "87", "5") == "one run: off by -6"
+    assert verdict("93", "90", "5") == "one run, no verdict: within ±5"
+    assert verdict("93", "98", "5") == "one run, no verdict: within ±5"
+    assert verdict("93", "87", "5") == "one run, no verdict: off by -6"
+    assert verdict("93", "92", "5", "1", "3") == "reproduced (±2.5)"       # 3 runs: t(2) 4.30 × 1 / √3
     assert verdict("93", "", "5") == "not run"
     assert verdict("", "0.8", "") == "no published value"
 
@@ -28,17 +29,21 @@ def test_scorecard_has_one_row_per_published_number_of_the_methods_that_ran(tmp_
         "gradient_rollback,table1_GR-1,nations,distmult,PD,93,91,run",
         "gradient_rollback,table1_GR-1,nations,distmult,TC,38,20,run",
         "gradient_rollback,fidelity,nations,distmult,pearson,,0.9,run",
+        "gradient_rollback,fidelity,nations,distmult,secondary_metric,0.75,0.9,a secondary source",
     ])
     rows = build([table])
     gr_published = [r for r in published_rows() if r["paper"] == "gradient_rollback"]
     assert {r["paper"] for r in rows} == {"gradient_rollback"}  # methods that did not run are left out
-    assert len(rows) == len(gr_published) + 1
+    assert len(rows) == len(gr_published) + 2
     by_key = {(r["experiment"], r["metric"]): r for r in rows}
-    assert by_key[("table1_GR-1", "PD")]["verdict"] == "one run: reproduced"
-    assert by_key[("table1_GR-1", "TC")]["verdict"] == "one run: off by -18"
+    assert by_key[("table1_GR-1", "PD")]["verdict"] == "one run, no verdict: within ±5"
+    assert by_key[("table1_GR-1", "TC")]["verdict"] == "one run, no verdict: off by -18"
     assert by_key[("table1_NH-1", "PD")]["verdict"] == "not run"
     assert by_key[("fidelity", "pearson")]["verdict"] == "no published value"
-    assert "2 from one run" in markdown(rows)
+    # a value a table brings from a secondary source is shown, without a verdict
+    secondary = by_key[("fidelity", "secondary_metric")]
+    assert (secondary["published"], secondary["verdict"]) == ("0.75", "secondary value, no verdict")
+    assert "2 from one run" in markdown(rows) and "1 beside a secondary value" in markdown(rows)
 
 
 def test_readme_block_is_replaced_between_the_markers():
@@ -60,8 +65,8 @@ def test_a_fixed_tolerance_is_compared_with_our_whole_seed_interval():
 
 
 def test_spread_verdict_uses_the_standard_error_of_our_mean_over_runs():
-    # 10 runs, std 0.01: standard error 0.00316, tolerance ±0.0063
-    assert verdict("0.744", "0.749", "2se", "0.01", "10") == "reproduced (±0.0063)"
+    # 10 runs, std 0.01: standard error 0.00316, 95% t interval ±2.262 SE = ±0.0072
+    assert verdict("0.744", "0.749", "2se", "0.01", "10") == "reproduced (±0.0072)"
     assert verdict("0.744", "0.754", "2se", "0.01", "10").startswith("off by +0.01")
     # the paper's value is one run: our run-to-run std is the yardstick (±0.02)
     assert verdict("0.487", "0.50", "2sd", "0.01", "3") == "reproduced (±0.02)"
@@ -70,9 +75,9 @@ def test_spread_verdict_uses_the_standard_error_of_our_mean_over_runs():
 
 
 def test_a_gap_smaller_than_our_spread_is_inconclusive_not_reproduced():
-    # paper effect +0.014; 3 runs with std 0.015 give ±0.017: cannot confirm or refute it
+    # paper effect +0.014; 3 runs with std 0.015 give ±0.037 (t interval): cannot confirm or refute it
     assert verdict("0.014", "0.012", "2se", "0.015", "3", metric="test_accuracy_gap_lje").startswith("inconclusive")
-    # 10 runs with std 0.01 give ±0.0063 < 0.014: a verdict either way
+    # 10 runs with std 0.01 give ±0.0072 < 0.014: a verdict either way
     assert verdict("0.014", "0.012", "2se", "0.01", "10", metric="test_accuracy_gap_lje").startswith("reproduced")
     assert verdict("0.014", "-0.005", "2se", "0.01", "10", metric="test_accuracy_gap_lje").startswith("off by")
     # an interval that excludes the paper's effect is "off", however wide it is
@@ -122,3 +127,21 @@ def test_timings_table_sums_the_benchmark_files_per_method_and_step(tmp_path):
     assert "Of the jobs below, 1 ran after it" in make_run(tmp_path)  # a step rerun alone is not in that wall time
     with pytest.raises(ValueError, match="no benchmark files"):
         rows(tmp_path / "dknn" / "none")
+
+
+def test_timings_count_what_seeds_past_the_second_cost(tmp_path):
+    """Seeds are ranked per step by number (seed42 < seed43 < seed44; run10 after run9); files without a seed or
+    run number, and the first two of each step, are not counted."""
+    from xairepro.scorecard.timings import markdown, past_second_seed, rows
+
+    head = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
+    files = {"gr/seed43/t.tsv": 1.0, "gr/seed42/t.tsv": 2.0, "gr/seed44/t.tsv": 4.0,
+             "rps/run9/debug.tsv": 8.0, "rps/run10/debug.tsv": 16.0, "rps/run2/debug.tsv": 32.0,
+             "ee/train_explainer_seed0.tsv": 64.0, "ee/train_explainer_seed1.tsv": 128.0,
+             "ee/train_explainer_seed2.tsv": 256.0, "truth/shard0-of2.tsv": 512.0}
+    for name, s in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(head + f"{s}\t0:00:10\t1\t1\t1\t1\t1\t1\t1\t1\n")
+    assert past_second_seed(tmp_path) == (3, 4.0 + 16.0 + 256.0)
+    assert "the third and later seeds or runs of a step (3 jobs) took 4.6 min" in markdown(
+        rows(tmp_path), extra_seeds=past_second_seed(tmp_path))

@@ -13,6 +13,7 @@ REPO = Path(str(workflow.current_basedir)).parents[1]
 sys.path.insert(0, str(REPO / "src"))
 
 from xairepro.config.errors import ConfigError, validate_config
+from xairepro.data.models import check_mirror, model_inputs
 from xairepro.data.registry import DATASETS
 from xairepro.envs import ENVS, export_to_jobs, identity
 
@@ -45,11 +46,37 @@ wildcard_constraints:
     env="|".join(ENVS),
 
 
+# What the DAG's jobs take from data/ (filled while the DAG is built): onstart checks the mirror for the part not
+# staged yet, so a dataset or model missing from it stops the run before any job (Snakefile, onstart).
+STAGED_INPUTS = {"datasets": set(), "models": set()}
+
+
 def dataset_dir(name):
     """The verified folder of a registry dataset, produced by rule download_<name>."""
     if name not in DATASETS:
         raise WorkflowError(f"unknown dataset {name!r}; known: {', '.join(sorted(DATASETS))}")
+    STAGED_INPUTS["datasets"].add(name)
     return f"data/{name}"
+
+
+def staged_models(*names):
+    """data/models/<name> folders of the registry models among `names` (rule download_model_<name>)."""
+    folders = model_inputs(*names)
+    STAGED_INPUTS["models"].update(Path(folder).name for folder in folders)
+    return folders
+
+
+def check_mirror_before_any_job():
+    """With data_mirror set: everything not yet in data/ that the jobs need is in the mirror (else one error
+    naming each missing dataset or model and where it was expected)."""
+    if not config["data_mirror"]:
+        return
+    check_mirror(
+        [d for d in STAGED_INPUTS["datasets"] if not Path(f"data/{d}").exists()],
+        [m for m in STAGED_INPUTS["models"] if not Path(f"data/models/{m}").exists()],
+        Path(config["data_mirror"]).absolute(),
+        config.get("rehearsal", False),
+    )
 
 
 # Each method's rule file registers, under its name in config['methods'], a function returning its

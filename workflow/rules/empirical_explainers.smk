@@ -2,7 +2,6 @@
 # the expensive target explainer in shards over train/validation/test, train the EE on those maps,
 # explain the test split with it, evaluate (MSE, F1, convergence curve) and draw heatmaps.
 # Settings: config section `empirical_explainers` (workflow/schemas/empirical_explainers.schema.yaml).
-from xairepro.data.models import model_inputs
 from xairepro.empirical_explainers import pipeline as ee_pipeline
 
 EE = config["empirical_explainers"]
@@ -24,7 +23,7 @@ rule ee_train_downstream:
     input:
         data=lambda wildcards: dataset_dir(wildcards.dataset),
         # the staged hub model (rule download_model_<name>); none for the packaged MiniLM
-        base=lambda wildcards: model_inputs(ee_pipeline.setup(EE, wildcards.dataset)["model"]),
+        base=lambda wildcards: staged_models(ee_pipeline.setup(EE, wildcards.dataset)["model"]),
     output:
         model=directory(f"{EE_RUN}/downstream/model"),
         metrics=f"{EE_RUN}/downstream/metrics.json",
@@ -93,7 +92,7 @@ rule ee_train_explainer:
         downstream=rules.ee_train_downstream.output.model,
         train=lambda wildcards: ee_pipeline.shards(EE, wildcards.dataset, wildcards.explainer, "train"),
         validation=lambda wildcards: ee_pipeline.shards(EE, wildcards.dataset, wildcards.explainer, "validation"),
-        encoder=lambda wildcards: model_inputs(ee_pipeline.setup(EE, wildcards.dataset)["explainer_model"]),
+        encoder=lambda wildcards: staged_models(ee_pipeline.setup(EE, wildcards.dataset)["explainer_model"]),
     output:
         model=directory(f"{EE_RUN}/{{explainer}}/explainer/seed{{ee_seed}}/model"),
         metrics=f"{EE_RUN}/{{explainer}}/explainer/seed{{ee_seed}}/train_metrics.json",

@@ -67,9 +67,13 @@ rule explaind_epk:
             if explaind.task(EXPLAIND, wildcards.task).get("prune_fractions")
             else ""
         ),
+        # the per-example data attribution is the EPK's main cost; a task may skip it (config/grokking.yaml)
+        data=lambda wildcards: (
+            "" if explaind.task(EXPLAIND, wildcards.task).get("data_attribution", True) else "--no-data-attribution"
+        ),
     shell:
         "xairepro-env {params.env} -m xairepro.explaind.epk {params.args} {params.flags} --history {input.history} "
-        "{params.prune} --out {output.epk} --fidelity {output.fidelity} > {log} 2>&1"
+        "{params.prune} {params.data} --out {output.epk} --fidelity {output.fidelity} > {log} 2>&1"
 
 
 rule explaind_attribute:

@@ -5,10 +5,10 @@
 Writes, deterministically (fixed seeds, archive timestamps and owners):
 - every non-packaged dataset of the registry in its real format, at the mirror location the registry
   names (FB15k-237 tarball of CRLF tsv files, MovieLens ml-100k tarball with u.data/u1.base/u1.test,
-  IMDB aclImdb tarball of {train,test}/{pos,neg} review files, SNLI zip of jsonl files, CIFAR-10 tarball
-  of python pickle batches, AG News csv files, GloVe 840B zip of a text file, SST-2/SST-5/TREC label
-  lines), a few dozen to a few hundred instances each, with words that depend on the label so the tiny
-  models have something to learn;
+  IMDB aclImdb tarball of {train,test}/{pos,neg} review files, SNLI zip of jsonl files, PAWS tarball of
+  final/*.tsv files, CIFAR-10 tarball of python pickle batches, AG News csv files, GloVe 840B zip of a text
+  file, SST-2/SST-5/TREC label lines), a few dozen to a few hundred instances each, with words that depend
+  on the label so the tiny models have something to learn;
 - every Hugging Face model of xairepro.data.models as a tiny randomly initialised model of the same
   family (same `AutoModel` classes and tokenizer classes: RoBERTa byte-level BPE, ELECTRA and BERT
   WordPiece), saved with save_pretrained into models/<name>/;
@@ -191,6 +191,24 @@ def _snli(out: Path, rng: random.Random):
             {name.split("/", 1)[1]: _sha(data) for name, data in members.items()}, None)
 
 
+def _paws(out: Path, rng: random.Random):
+    # PAWS-Wiki Labeled (Final): final/{train,dev,test}.tsv in a tarball, tab-separated with a header, tokenised
+    # text (a space before the full stop); label 1 = paraphrase, 0 = different meaning.
+    members = {}
+    for split, n in (("train", 120), ("dev", 30), ("test", 30)):
+        rows = ["id\tsentence1\tsentence2\tlabel\n"]
+        for i in range(n):
+            label = i % 2
+            rows.append(f"{i + 1}\t{_sentence(rng, label, 2).capitalize()} .\t"
+                        f"{_sentence(rng, label, 2).capitalize()} .\t{label}\n")
+        members[f"final/{split}.tsv"] = "".join(rows).encode()
+    path = out / "paws" / "paws_wiki_labeled_final.tar.gz"
+    _tar_gz(path, members)
+    return ([{"location": "paws/paws_wiki_labeled_final.tar.gz", "known_hash": "sha256:" + file_hash(path),
+              "unpack": "tar", "strip": "final/"}],
+            {name.split("/", 1)[1]: _sha(data) for name, data in members.items()}, None)
+
+
 def _cifar(out: Path, rng: random.Random, per_class_batch: int = 3, per_class_test: int = 6):
     np_rng = np.random.RandomState(SEED)
     means = np_rng.randint(40, 216, size=(10, 3))  # each class its own mean colour
@@ -249,6 +267,7 @@ DATASET_MAKERS = {
     "movielens-100k": _movielens,
     "imdb": _imdb,
     "snli": _snli,
+    "paws": _paws,
     "cifar-10": _cifar,
     "ag-news": _ag_news,
     "glove-840b-300d": _glove_840b,

@@ -69,14 +69,22 @@ _ENTRIES = (
           aliases=("roberta-base", "FacebookAI/roberta-base")),
     Model("bert-base-cased", "google-bert/bert-base-cased", "cd5ef92a9fb2f889e972770a36d4ed042daf221e", "bert",
           "Apache-2.0", aliases=("bert-base-cased", "google-bert/bert-base-cased")),
-    # Revision not pinned yet: no offline record of the commit was available when this entry was written.
-    # Pin it before a paper run (`huggingface-cli repo info` or the hub's "History" tab); until then the
-    # download is refused (a mirror copy with its MANIFEST.json still works).
-    Model("electra-small-discriminator", "google/electra-small-discriminator", None, "electra", "Apache-2.0",
+    # The revision other projects pin for this repository, found offline in public code: scripts setting
+    # MODEL_ID="google/electra-small-discriminator", MODEL_REVISION="fa8239aa...", and a model-licence audit citing
+    # huggingface.co/google/electra-small-discriminator/blob/fa8239aadc095e9164941d05878b98afe9b953c3/README.md.
+    # The staged files are checked against the hub's blob ids at this commit.
+    Model("electra-small-discriminator", "google/electra-small-discriminator",
+          "fa8239aadc095e9164941d05878b98afe9b953c3", "electra", "Apache-2.0",
           aliases=("google/electra-small-discriminator", "electra-small-discriminator"),
           allow_patterns=_WEIGHTS_AND_TOKENIZER + ("pytorch_model.bin",)),
-    Model("xlnet-base-cased", "xlnet/xlnet-base-cased", None, "xlnet", "MIT",
-          aliases=("xlnet-base-cased", "xlnet/xlnet-base-cased")),
+    # The revision found offline in public code: a script calling hf_hub_download("xlnet/xlnet-base-cased", ...,
+    # revision="ceaa69c7...") and fetching .../resolve/<that revision>/pytorch_model.bin, and two training logs
+    # loading .../models--xlnet-base-cased/snapshots/ceaa69c7.../{config.json,spiece.model,tokenizer.json,
+    # pytorch_model.bin}. That commit has no model.safetensors (transformers looked for a safetensors PR), so
+    # the weights come from pytorch_model.bin.
+    Model("xlnet-base-cased", "xlnet/xlnet-base-cased", "ceaa69c7bc5e512b5007106a7ccbb7daf24b2c79", "xlnet", "MIT",
+          aliases=("xlnet-base-cased", "xlnet/xlnet-base-cased"),
+          allow_patterns=_WEIGHTS_AND_TOKENIZER + ("pytorch_model.bin",)),
 )
 
 MODELS: dict[str, Model] = {m.name: m for m in _ENTRIES}
@@ -178,6 +186,36 @@ def _from_hub(model: Model, tmp: Path) -> None:
                                 git_blob_sha1(tmp / rel))
     log.info("verified against the hub's blob ids; to pin the hashes, set files=%s in the registry entry",
              {rel: file_hash(tmp / rel) for rel in _files(tmp)})
+
+
+def check_mirror(datasets, models, mirror: Path | None, rehearsal: bool = False) -> None:
+    """Before any job runs (the workflow's onstart): with a mirror, every dataset and model the run still has to
+    stage is in it, or one error names each missing one and its expected path. The download jobs check the
+    same again; this makes the run stop before any compute job starts, whatever order they are scheduled in."""
+    if mirror is None:
+        return
+    from xairepro.data.download import VENDORED, choose_sources, rehearsal_entry
+    from xairepro.data.registry import get_dataset
+
+    problems = []
+    declared = rehearsal_overrides(mirror)["models"] if rehearsal and models else None
+    for name in sorted(datasets):
+        try:
+            ds = get_dataset(name)
+            choose_sources(rehearsal_entry(ds, mirror) if rehearsal else ds, mirror, VENDORED)
+        except MissingDataError as e:
+            problems.append(str(e))
+    for name in sorted(models):
+        model = get_model(name)
+        if declared is not None and model.name not in declared:
+            problems.append(f"model {model.name!r} is not in the rehearsal mirror's REHEARSAL.json ({mirror}); "
+                            f"expected its folder at {mirror / MIRROR_FOLDER / model.name}")
+        elif not (mirror / MIRROR_FOLDER / model.name).is_dir():
+            problems.append(f"model {model.name!r} ({model.repo_id}) is not in the mirror: expected the folder "
+                            f"{mirror / MIRROR_FOLDER / model.name}")
+    if problems:
+        raise MissingDataError("data_mirror is set, and the run needs what it lacks (nothing was started):\n  "
+                               + "\n  ".join(problems))
 
 
 def stage(name: str, out_dir: Path, mirror: Path | None = None, rehearsal: bool = False) -> Path:

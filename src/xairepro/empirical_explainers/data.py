@@ -77,9 +77,29 @@ def _snli(folder: Path, split: str):
                 yield (row["sentence1"], row["sentence2"]), SNLI_LABELS.index(row["gold_label"])
 
 
+PAWS_COLUMNS = ["id", "sentence1", "sentence2", "label"]
+
+
+def _paws(folder: Path, split: str):
+    # PAWS-Wiki Labeled (Final): tab-separated, a header row, no quoting (a '"' is part of the sentence);
+    # label 1 = paraphrase, 0 = different meaning.
+    name = {"train": "train", "validation": "dev", "test": "test"}[split]
+    path = folder / f"{name}.tsv"
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE)
+        header = next(rows, None)
+        if header != PAWS_COLUMNS:
+            raise ValueError(f"{path}: expected the header {PAWS_COLUMNS}, got {header}")
+        for line, row in enumerate(rows, start=2):
+            if len(row) != 4 or row[3] not in ("0", "1"):
+                raise ValueError(f"{path}, line {line}: expected id, sentence1, sentence2 and a label 0 or 1, "
+                                 f"got {row}")
+            yield (row[1], row[2]), int(row[3])
+
+
 # name -> (reader, number of classes, whether the files have a validation split of their own)
 READERS = {"sst2": (_sst, 2, True), "ag-news": (_ag_news, 4, False),
-           "imdb": (_imdb, 2, False), "snli": (_snli, 3, True)}
+           "imdb": (_imdb, 2, False), "snli": (_snli, 3, True), "paws": (_paws, 2, True)}
 HELD_OUT = 0.05  # share of train kept as validation where the dataset has no validation file
 
 

@@ -8,9 +8,16 @@
   the mean and std (over explained test points) of Σ_s ḡ_s[k]·Δθ_s[k] (`attribution`, `attribution_std`); the
   component's share of Σ |Σ_{s in a window} ḡ_s[k]·Δθ_s[k]| over windows of `--share-window` steps
   (`abs_share`: what moved the output, cancellations across windows aside); and its share of the mean
-  |phase sum| per point (`net_abs_share`: what moved each point's output over the whole phase).
+  |phase sum| per point (`net_abs_share`: what moved each point's output over the whole phase). Beside
+  them weight decay's part of the attribution (`decay`, `decay_std`: Σ_s of the step_decay terms) and the
+  training data's (`data`, `data_std`: the rest), so each phase shows how much of the movement is
+  regularisation; `decay_to_data_l1` is Σ_s Σ_x |decay term| / Σ_s Σ_x |data term| of single steps, the
+  reduction of the authors' grokking plot (their "Regularization" curve is the per-step L1 norm of the
+  weight-decay term beside the kernel's), free of the signs that cancel in the phase sums. With decoupled decay (AdamW) the split is exact per step; with SGD's coupled decay a
+  step's decay reaches the update through the momentum (explainer.EPKResult.step_decay).
 - components.csv: per component (parameter group) its total attribution and mean |attribution|.
-- top_examples.csv: per explained test point the strongest proponents and opponents (data attribution).
+- top_examples.csv: per explained test point the strongest proponents and opponents (data attribution;
+  only the header when explaind_epk skipped the per-example split).
 - comparison.csv: EPK fidelity and final accuracies next to the published values (the paper gives
   none of these numbers, see shared/papers/published_numbers.md, so `published` stays empty).
 """
@@ -139,38 +146,43 @@ def main(argv=None):
     epk = np.load(args.epk)
     with open(args.curves, newline="") as f:
         curves = list(csv.DictReader(f))
-    sc, groups = epk["step_component"], [str(g) for g in epk["groups"]]
+    sc, sd_decay, groups = epk["step_component"], epk["step_decay"], [str(g) for g in epk["groups"]]
     n_steps = sc.shape[1]
+    sd = lambda v: float(v.std(ddof=1)) if len(v) > 1 else 0.0  # noqa: E731  over the explained points
     rows = []
     bounds = phase_bounds(curves, n_steps, args.phase_threshold, args.phase_margin)
     generalised = generalised_step(curves, n_steps, args.phase_threshold)
     for phase, start, end in bounds:
         net = sc[:, start:end].sum(1)                        # (points, groups)
-        per_group, spread = net.mean(0), (net.std(0, ddof=1) if len(net) > 1 else np.zeros(net.shape[1]))
+        decay = sd_decay[:, start:end].sum(1)
         moved, net_moved = shares(sc[:, start:end], args.share_window), shares(net[:, None], 1)
-        for g, value, sd, part, net_part in zip(groups, per_group, spread, moved, net_moved):
+        # per component, then the total row over the summed components
+        step_decay, step_data = sd_decay[:, start:end], sc[:, start:end] - sd_decay[:, start:end]
+        l1 = lambda d, r: float(np.abs(d).sum() / np.abs(r).sum()) if np.abs(r).sum() > 0 else float("nan")  # noqa: E731
+        per_row = [(g, net[:, k], decay[:, k], moved[k], net_moved[k], l1(step_decay[..., k], step_data[..., k]))
+                   for k, g in enumerate(groups)]
+        per_row.append(("total", net.sum(1), decay.sum(1), moved.sum(), net_moved.sum(),
+                        l1(step_decay.sum(2), step_data.sum(2))))
+        for g, a, d, part, net_part, ratio in per_row:
             rows.append({"phase": phase, "start": start, "end": end, "generalised": generalised, "component": g,
-                         "attribution": f"{value:.6g}", "attribution_std": f"{sd:.6g}", "abs_share": f"{part:.6g}",
-                         "net_abs_share": f"{net_part:.6g}", "share_window": args.share_window})
-        total = net.sum(1)
-        rows.append({"phase": phase, "start": start, "end": end, "generalised": generalised, "component": "total",
-                     "attribution": f"{total.mean():.6g}",
-                     "attribution_std": f"{total.std(ddof=1) if len(total) > 1 else 0:.6g}",
-                     "abs_share": f"{moved.sum():.6g}", "net_abs_share": f"{net_moved.sum():.6g}",
-                     "share_window": args.share_window})
+                         "attribution": f"{a.mean():.6g}", "attribution_std": f"{sd(a):.6g}",
+                         "abs_share": f"{part:.6g}", "net_abs_share": f"{net_part:.6g}",
+                         "share_window": args.share_window, "data": f"{(a - d).mean():.6g}",
+                         "data_std": f"{sd(a - d):.6g}", "decay": f"{d.mean():.6g}", "decay_std": f"{sd(d):.6g}",
+                         "decay_to_data_l1": f"{ratio:.6g}"})
     write_csv(args.phases, rows)
     total = sc.sum(1)                                           # (n, groups)
     write_csv(args.components, [{"component": g, "attribution": f"{total[:, k].mean():.6g}",
                                  "mean_abs_attribution": f"{np.abs(total[:, k]).mean():.6g}"}
                                 for k, g in enumerate(groups)])
     top = []
-    for j, row in enumerate(epk["data"]):
+    for j, row in enumerate(epk["data"] if "data" in epk else []):
         order = np.argsort(row, kind="stable")
         for kind, picks in (("proponent", order[::-1][:args.top_k]), ("opponent", order[:args.top_k])):
             for rank, i in enumerate(picks, 1):
                 top.append({"test_index": int(epk["explained"][j]), "kind": kind, "rank": rank,
                             "train_index": int(i), "attribution": f"{row[i]:.6g}"})
-    write_csv(args.top_examples, top)
+    write_csv(args.top_examples, top, ["test_index", "kind", "rank", "train_index", "attribution"])
     fidelity = json.loads(open(args.fidelity).read())
     write_csv(args.comparison, comparison_rows(args.task, args.model, fidelity, curves))
     log.info("phases: %s; test accuracy >= %g at step %d", bounds, args.phase_threshold, generalised)

@@ -1,8 +1,8 @@
 """Step explaind_epk: EPK prediction and attribution of the explained test points by streaming over
 the recorded training steps (explainer.ExPLAIND), plus the fidelity check against the trained model.
 
-Writes epk.npz (arrays of explainer.EPKResult, group names, explained test indices; with
---prune-validation also the pruning scores of the authors) and fidelity.json: the label logit's relative
+Writes epk.npz (arrays of explainer.EPKResult, group names, explained test indices; without `data` under
+--no-data-attribution; with --prune-validation also the pruning scores of the authors) and fidelity.json: the label logit's relative
 error at T = --integration-steps, and, per T of --fidelity-steps, the paper's "EPK accuracy" (share of
 points whose argmax of the EPK-reconstructed logits is the model's argmax) and KL(model ‖ EPK prediction)
 of the softmax distributions, from the reconstruction of every logit (ExPLAIND.path_logits).
@@ -62,18 +62,23 @@ def main(argv=None):
                     help="test points (the first of the test split) for EPK accuracy / KL; 0 = all")
     ap.add_argument("--prune-validation", type=int, default=0,
                     help="the first N test points: validation set of the authors' pruning score (0 = none)")
+    ap.add_argument("--no-data-attribution", action="store_true",
+                    help="skip the per-example split A(x, i) (one batch gradient per step instead of one per "
+                         "training example): the step, component and weight-decay terms only")
     ap.add_argument("--out", required=True, help="epk.npz")
     ap.add_argument("--fidelity", required=True, help="fidelity.json")
     args = ap.parse_args(argv)
     if args.n_explain < 1:
         raise ValueError(f"--n-explain must be >= 1 (got {args.n_explain})")
+    if args.no_data_attribution and args.prune_validation:
+        raise ValueError("--prune-validation needs the per-example kernel: drop --no-data-attribution")
     task = task_from_args(args)
     history = History(args.history, task.identity, args.device)  # checks model/config/data and completeness first
     d = task.data
     x, y = d.x_test[:args.n_explain], d.y_test[:args.n_explain]
     explainer = ExPLAIND(task.model, task.optimizer, history, d.x_train, d.y_train, args.integration_steps, args.chunk)
     t0 = time.perf_counter()
-    res = explainer.attribute(x, y)
+    res = explainer.attribute(x, y, data_attribution=not args.no_data_attribution)
     seconds = {"label_logit_attribution": time.perf_counter() - t0}
     extra = {}
     if args.prune_validation:
@@ -94,16 +99,18 @@ def main(argv=None):
         extra = {"authors_score": score, "validation": np.arange(len(xv))}
         seconds["pruning_score"] = time.perf_counter() - t0
     with atomic_path(args.out) as tmp, open(tmp, "wb") as f:
-        np.savez(f, initial=res.initial, final=res.final, data=res.data, decay=res.decay,
-                 step_component=res.step_component, weight=res.weight, groups=np.array(task.model.names),
-                 explained=np.arange(len(x)), **extra)
+        if res.data is not None:
+            extra["data"] = res.data
+        np.savez(f, initial=res.initial, final=res.final, data_total=res.data_total, decay=res.decay,
+                 step_component=res.step_component, step_decay=res.step_decay, weight=res.weight,
+                 groups=np.array(task.model.names), explained=np.arange(len(x)), **extra)
     err = res.reconstruction - res.final
     fidelity = {"dataset": d.description, "integration_steps": args.integration_steps, "n_steps": history.n_steps,
                 "n_explained": len(x), "n_train": len(d.x_train), "n_params": task.model.n_params,
                 "relative_error": float(f"{res.relative_error():.6g}"),
                 "max_abs_error": float(f"{np.abs(err).max():.6g}"),
                 "mean_abs_output": float(f"{np.abs(res.final).mean():.6g}"),
-                "data_share_of_change": float(f"{np.abs(res.data.sum(1)).sum() / np.abs(res.final - res.initial).sum():.6g}")}
+                "data_share_of_change": float(f"{np.abs(res.data_total).sum() / np.abs(res.final - res.initial).sum():.6g}")}
     if args.fidelity_steps:
         n_points = args.fidelity_points or len(d.x_test)
         t0 = time.perf_counter()

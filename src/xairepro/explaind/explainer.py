@@ -39,9 +39,16 @@ class EPKResult:
     """Outputs of ExPLAIND.attribute (n test points, N training examples, S steps, K groups, P params).
 
     initial (n,): f(x; θ_0).  final (n,): f(x; θ_S) of the trained model.
-    data (n, N): A(x, i), example i's kernel terms summed over all steps.
+    data (n, N) or None (attribute(..., data_attribution=False)): A(x, i), example i's kernel terms summed
+        over all steps.
+    data_total (n,): Σ_i A(x, i), the training data's share (computed from the batch-mean gradients when the
+        per-example split is skipped).
     decay (n,): the weight-decay (non-data) share D(x).
     step_component (n, S, K): ḡ_s(x)[k] · Δθ_s[k]; summed over k: step attribution, over s: component.
+    step_decay (n, S, K): weight decay's source at step s per component, −lr_s λ_d ḡ_s[k]·θ_s[k] −
+        b λ_c G_s[k]·θ_s[k]; sums to D(x). With decoupled decay only (AdamW) it is exactly step s's weight-decay
+        part of ḡ_s·Δθ_s, so step_component − step_decay is the data part of each step and component; a coupled
+        decay (SGD) reaches the update through the momentum, over the next ~1/(1 − momentum) steps.
     weight (P,): Σ_x Σ_s ḡ_s(x) ⊙ Δθ_s, the per-parameter component attribution (the signed pruning score).
     point_weight (n, P) or None (attribute(..., point_weight=True)): per explained output the per-parameter
         kernel Σ_r −b g_r ⊙ G_r(x) = Σ_s ḡ_s(x) ⊙ Δθ_s^data, the data (kernel) share of the update only,
@@ -51,16 +58,18 @@ class EPKResult:
 
     initial: np.ndarray
     final: np.ndarray
-    data: np.ndarray
+    data: np.ndarray | None
+    data_total: np.ndarray
     decay: np.ndarray
     step_component: np.ndarray
+    step_decay: np.ndarray
     weight: np.ndarray
     point_weight: np.ndarray | None = None
 
     @property
     def reconstruction(self) -> np.ndarray:
         """f(x; θ_0) + Σ_i A(x, i) + D(x): the EPK prediction."""
-        return self.initial + self.data.sum(1) + self.decay
+        return self.initial + self.data_total + self.decay
 
     def relative_error(self) -> float:
         """‖EPK prediction − f(x; θ_S)‖ / ‖f(x; θ_S)‖ over the test points (the fidelity test)."""
@@ -100,17 +109,25 @@ class ExPLAIND:
                 total[j:j + per_call_x] += grads.sum(0)
         return total / self.T
 
-    def attribute(self, x_test, y_test, progress: bool = True, point_weight: bool = False) -> EPKResult:
+    def attribute(self, x_test, y_test, progress: bool = True, point_weight: bool = False,
+                  data_attribution: bool = True) -> EPKResult:
         """Data, weight-decay, step × component and per-parameter attributions for the test points
         (f = logit y_test of x_test; all_outputs() makes the pairs that explain every logit); with
-        `point_weight`, also the per-output per-parameter kernel (EPKResult.point_weight, n × P)."""
+        `point_weight`, also the per-output per-parameter kernel (EPKResult.point_weight, n × P). Without
+        `data_attribution` the per-example split A(x, i) is skipped (EPKResult.data is None): each step then
+        needs one batch-mean gradient instead of one gradient per training example, and the training data's
+        total share is −b G_s · g_s summed over steps."""
+        if point_weight and not data_attribution:
+            raise ValueError("point_weight needs data_attribution (it sums the per-example gradients)")
         model, hist = self.model, self.history
         n, n_train, n_groups = len(x_test), len(self.x_train), len(model.sizes)
         like = dict(dtype=hist.initial_params().dtype, device=x_test.device)
         adjoint = torch.zeros(n, model.n_params, **like)              # G_{s+1}(x)
-        data = torch.zeros(n, n_train, **like)
+        data = torch.zeros(n, n_train, **like) if data_attribution else None
+        data_total = torch.zeros(n, **like)
         decay = torch.zeros(n, **like)
         step_component = torch.zeros(n, hist.n_steps, n_groups, **like)
+        step_decay = torch.zeros(n, hist.n_steps, n_groups, **like)
         weight = torch.zeros(model.n_params, **like)
         per_point = torch.zeros(n, model.n_params, **like) if point_weight else None
         groups = model.group_index.to(x_test.device)
@@ -125,8 +142,16 @@ class ExPLAIND:
                 step_component[:, step.index] = torch.zeros(n, n_groups, **like).index_add_(1, groups, contrib)
                 weight += contrib.sum(0)
                 adjoint = t.a * adjoint + t.lr * t.precond * gbar              # G_s
-                decay -= t.b * t.coupled_decay * (adjoint @ step.theta) + t.lr * t.decoupled_decay * (gbar @ step.theta)
+                source = -(t.b * t.coupled_decay * adjoint + t.lr * t.decoupled_decay * gbar) * step.theta
+                step_decay[:, step.index] = torch.zeros(n, n_groups, **like).index_add_(1, groups, source)
+                decay += source.sum(1)
                 batch = torch.arange(n_train, device=x_test.device) if step.batch is None else step.batch.long()
+                if not data_attribution:               # the batch's kernel terms in one: −b G_s · g_s
+                    g_mean = model.batch_grad(step.theta, self.x_train[batch], self.y_train[batch])
+                    data_total -= t.b * (adjoint @ g_mean)
+                    theta_next = step.theta
+                    bar.update()
+                    continue
                 g_sum = torch.zeros(model.n_params, **like) if point_weight else None
                 for i in range(0, len(batch), self.chunk):
                     idx = batch[i:i + self.chunk]
@@ -139,10 +164,13 @@ class ExPLAIND:
                 theta_next = step.theta
                 bar.update()
         bar.close()
+        if data is not None:
+            data_total = data.sum(1)
         f0 = model.output(hist.initial_params(), x_test, y_test)
         fS = model.output(hist.final_params(), x_test, y_test)
         as_np = lambda v: v.detach().cpu().numpy()
-        return EPKResult(as_np(f0), as_np(fS), as_np(data), as_np(decay), as_np(step_component), as_np(weight),
+        return EPKResult(as_np(f0), as_np(fS), None if data is None else as_np(data), as_np(data_total), as_np(decay),
+                         as_np(step_component), as_np(step_decay), as_np(weight),
                          None if per_point is None else as_np(per_point))
 
     def path_logits(self, x_test, integration_steps: list[int], progress: bool = True) -> dict:

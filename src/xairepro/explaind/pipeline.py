@@ -5,9 +5,10 @@ import json
 
 from xairepro.config.errors import lookup
 
-# Task keys that are not part of one training run: the pipeline experiments and the list of training seeds
-# (adding a seed, or changing the experiments, must not retrain the seeds already run).
-NOT_RUN_SETTINGS = ("pipeline", "seeds")
+# Task keys that are not part of one training run: the pipeline experiments, the list of training seeds and
+# whether the EPK splits the data per example (adding a seed, or changing what is explained, must not retrain
+# the seeds already run).
+NOT_RUN_SETTINGS = ("pipeline", "seeds", "data_attribution")
 
 
 def task(cfg: dict, name: str) -> dict:

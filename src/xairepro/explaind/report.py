@@ -181,20 +181,44 @@ def phase_table(phases: pd.DataFrame, order: list[str]) -> list[str]:
                                      f"{net.loc[c, n]:.0%}" for n in names) + " |" for c, row in signed.iterrows()]
 
 
+def regularisation_table(phases: pd.DataFrame, order: list[str]) -> list[str]:
+    """Per component and phase: the training data's part and weight decay's part of the signed attribution
+    (phases.csv `data`, `decay`; mean over points), and in brackets Σ|decay| / Σ|data| over single steps and
+    points (`decay_to_data_l1`, the authors' per-step L1 reduction); then the totals per step of the phase."""
+    pivot = lambda column: phases.pivot_table(index="component", columns="phase", values=column, sort=False)  # noqa: E731
+    data, decay, ratio = pivot("data"), pivot("decay"), pivot("decay_to_data_l1")
+    names = [n for n in order if n in data.columns]
+    steps = phases.groupby("phase").first().eval("end - start")
+    return ["The same attribution split into the training data's terms / weight decay's terms (mean over points; "
+            "AdamW's decoupled decay splits each step exactly), in brackets Σ \\|weight decay\\| / Σ \\|data\\| "
+            "over single steps and points (the authors' per-step L1 reduction), then the totals per step:", "",
+            "| component | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)] + \
+           [f"| {c} | " + " | ".join(f"{row[n]:.3g} / {decay.loc[c, n]:.3g} ({ratio.loc[c, n]:.2f})" for n in names)
+            + " |" for c, row in data.iterrows()] + \
+           ["| total per step | " + " | ".join(f"{data.loc['total', n] / steps[n]:.3g} / "
+                                                f"{decay.loc['total', n] / steps[n]:.3g}" if steps[n] else "–"
+                                                for n in names) + " |"]
+
+
+def mean_sd(values: np.ndarray, digits: int) -> str:
+    """mean ± std over points (sample std; one point has none, so only its value)."""
+    values = np.asarray(values, float)
+    return f"{values.mean():.{digits}f}" + (f" ± {values.std(ddof=1):.{digits}f}" if len(values) > 1 else "")
+
+
 def epk_summary(fidelity: dict, epk_path: Path) -> list[str]:
     """The full run's EPK: reconstruction error, and the label logit's change split into the training data's
     terms and weight decay's (the regularisation influence the paper's grokking account speaks of)."""
     epk = np.load(epk_path)
-    change = (epk["final"] - epk["initial"]).astype(float)
-    data, decay = epk["data"].sum(1).astype(float), epk["decay"].astype(float)
+    change = epk["final"] - epk["initial"]
     return ["| EPK of the whole run (label logit) | value |", "|---|---|",
             f"| steps / T / explained test points | {fidelity['n_steps']} / {fidelity['integration_steps']} / "
             f"{fidelity['n_explained']} |",
             f"| relative error / max abs error of the reconstruction | {fidelity['relative_error']:.2g} / "
             f"{fidelity['max_abs_error']:.2g} |",
-            f"| logit change f(θ_T) − f(θ_0), mean ± std over points | {change.mean():.1f} ± {change.std(ddof=1):.1f} |",
-            f"| of which training-data terms / weight-decay terms | {data.mean():.0f} ± {data.std(ddof=1):.0f} / "
-            f"{decay.mean():.0f} ± {decay.std(ddof=1):.0f} |"]
+            f"| logit change f(θ_T) − f(θ_0), mean ± std over points | {mean_sd(change, 1)} |",
+            f"| of which training-data terms / weight-decay terms | {mean_sd(epk['data_total'], 0)} / "
+            f"{mean_sd(epk['decay'], 0)} |"]
 
 
 def grokking_markdown(run: Path, benchmarks: Path | None = None, threshold: float = 0.99,
@@ -230,7 +254,9 @@ def grokking_markdown(run: Path, benchmarks: Path | None = None, threshold: floa
                      f"{at['test_acc'].asof(start):.2f} → {at['test_acc'].asof(end):.2f} |" if end > start else "– |")
                   for name, start, end in bounds])
     if (run / "phases.csv").exists():
-        parts.append(phase_table(pd.read_csv(run / "phases.csv"), [b[0] for b in bounds]))
+        phases = pd.read_csv(run / "phases.csv")
+        parts.append(phase_table(phases, [b[0] for b in bounds]))
+        parts.append(regularisation_table(phases, [b[0] for b in bounds]))
     if (run / "fidelity.json").exists() and (run / "epk.npz").exists():
         parts.append(epk_summary(json.loads((run / "fidelity.json").read_text()), run / "epk.npz"))
     if (run / "swap.csv").exists():
@@ -247,7 +273,9 @@ def grokking_markdown(run: Path, benchmarks: Path | None = None, threshold: floa
                           *costs])
     if probe is not None and (probe / "fidelity.json").exists() and probe_benchmarks is not None:
         fidelity = json.loads((probe / "fidelity.json").read_text())
-        probe_lines = ["| EPK probe (the run's first steps, process start included) | steps | T | explained points | "
+        split = "with" if (probe / "epk.npz").exists() and "data" in np.load(probe / "epk.npz") else "without"
+        probe_lines = [f"| EPK probe {split} the per-example data split (the run's first steps, process start "
+                       "included) | steps | T | explained points | "
                        "train: wall / CPU s per step | EPK: wall / CPU s per step |", "|---|---|---|---|---|---|"]
         nan = pd.Series({"s": float("nan"), "cpu_time": float("nan")})
         bench = {name: (pd.read_csv(probe_benchmarks / f"{name}.tsv", sep="\t").iloc[0][["s", "cpu_time"]].astype(float)

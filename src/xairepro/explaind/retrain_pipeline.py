@@ -1,13 +1,17 @@
 """Step explaind_retrain_pipeline: the paper's "retrain with pipeline" experiment on modulo addition.
 
 For checkpoints t = k, 2k, ... of the recorded run we keep some parameter groups at θ_t,
-re-initialise the others with the model's own initialiser (torch seed = the retrain seed) and
+re-initialise the others (torch seed = the retrain seed) as the authors do, every parameter N(0, σ²) with
+σ = `retrain_init_std` (their inject_previous_step "random": randn × 0.1), or with the model's own
+initialiser when `retrain_init_std` is null, and
 retrain with the task's optimizer (fresh state, the task's constant lr, same training data and batch
 order) until train accuracy is 1.0 and test accuracy at least `generalise_acc` (default 1.0, the
 authors' stopping rule) or `retrain_max_epochs` epochs have run.
 Variants: `pipeline` keeps the pipeline groups, `complement` keeps all other groups, `scratch`
 re-initialises everything (independent of t, run once per seed). Accuracies are measured on the
-whole training set and test split at θ before any update and after every epoch.
+whole training set and test split at θ before any update and after every epoch. A retrain seed equal to the
+training seed is refused: its fresh model would be the recorded run's own start (`scratch` would retrace the
+run, and the kept groups would meet their original partners).
 
 Writes a CSV, one row per (variant, t, seed): steps (and epochs) until train accuracy reached 1.0
 and until both reached 1.0 (empty: not reached within max_steps), and the last accuracies. Logs
@@ -17,6 +21,8 @@ with the next one (the paper's settings run ~300 retrainings of up to 501 epochs
 from __future__ import annotations
 
 import json
+
+import torch
 
 from xairepro.io import Resumable, start_step, write_csv
 
@@ -72,6 +78,16 @@ def starts(model, history: History, optimizer, data, kept: list[str], every: int
             yield "complement", t, seed, model.splice(fresh, theta_t, complement)
 
 
+def fresh_params(settings: dict, args, std: float | None):
+    """seed -> a fresh θ: N(0, std²) for every parameter (the authors' re-initialisation), or, with std None,
+    the model's own initialiser (its layers' defaults: e.g. an embedding of std 1)."""
+    like = new_model(settings, 0, args.dtype, args.device).initial_params()
+    if std is None:
+        return lambda seed: new_model(settings, seed, args.dtype, args.device).initial_params()
+    return lambda seed: (torch.randn(like.numel(), generator=torch.Generator().manual_seed(seed), dtype=like.dtype)
+                         * std).to(like.device)
+
+
 def main(argv=None):
     log = start_step(__name__)
     args, pipeline, task, history = parse_pipeline_step(__doc__, argv)
@@ -80,12 +96,15 @@ def main(argv=None):
         raise ValueError("retrain_pipeline retrains at the task's constant learning rate: needs schedule constant")
     lr = float(settings["optimizer"]["lr"])
     every, seeds = pipeline["retrain_every"], pipeline["retrain_seeds"]
+    if args.seed in seeds:
+        raise ValueError(f"retrain_seeds {seeds} contain the training seed {args.seed}: a fresh model under that seed "
+                         "is the recorded run's own start; use retrain seeds that differ from the training seeds")
     total = len(seeds) * (1 + 2 * (history.n_steps // every))
     done = Resumable(args.out, vars(args), inputs=[args.history], log=log)
     rows = []
     for i, (variant, t, seed, theta) in enumerate(starts(
             task.model, history, task.optimizer, task.data, pipeline["groups"], every, seeds,
-            lambda s: new_model(settings, s, args.dtype, args.device).initial_params()), 1):
+            fresh_params(settings, args, pipeline.get("retrain_init_std", 0.1))), 1):
         key = f"{variant}/{t}/{seed}"
         row = done.get(key)
         if row is None:

@@ -63,8 +63,10 @@ def main(argv=None) -> None:
             published = lookup(PAPER, f"table1_{setting}", dataset, model, metric)
             rows.append({"paper": PAPER, "experiment": f"table1_{setting}", "dataset": dataset, "model": model,
                          "metric": metric, "published": published["published"] if published else "",
-                         "ours": values[metric], "source": published["source"] if published else
-                         f"not published for {dataset}/{model}; ours on {len(explained)} explained triples"})
+                         "ours": values[metric],
+                         "source": (f"{published['source']}; " if published else
+                                    f"not published for {dataset}/{model}; ") +
+                         f"ours on {len(explained)} explained triples, one run"})
     write_csv(args.comparison, rows, COMPARISON_COLUMNS)
     write_csv(args.fidelity, pairs, ["test_index", "gr_delta", "retrained_delta"])
     log.info("scores: %s", result)

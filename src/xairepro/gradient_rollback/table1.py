@@ -134,8 +134,9 @@ def _markdown(rows: list[dict], runs: list[dict], modes: list[str], settings: li
                         cells.append("")
                         continue
                     paper = "" if r["published"] is None else f" ({r['published']:g})"
-                    v = (r["verdict"] or "").removeprefix("one run: ")
-                    mark = "" if not v else " " + ("✔" if v.startswith("reproduced") else "✗" if v.startswith("off") else "?")
+                    v = r["verdict"] or ""   # one seed: no verdict, so no mark
+                    mark = "" if not v or v.startswith("one run") else " " + (
+                        "✔" if v.startswith("reproduced") else "✗" if v.startswith("off") else "?")
                     cells.append(f"{r['mean']:.1f} ± {r['std']:.1f}{paper}{mark}")
             lines.append(f"| {mode} | {method} | {' | '.join(cells)} |")
     lines.append("")
@@ -143,9 +144,13 @@ def _markdown(rows: list[dict], runs: list[dict], modes: list[str], settings: li
         mine = [r for r in runs if r["mode"] == mode]
         cells = [r for r in rows if r["mode"] == mode and r["within_5"] is not None]
         count = (f"{sum(c['within_5'] for c in cells)} of {len(cells)} cell means within ±{WITHIN:g}; with the seed "
-                 f"interval {sum(c['verdict'].removeprefix('one run: ').startswith('reproduced') for c in cells)} reproduced, "
+                 f"interval {sum(c['verdict'].startswith('reproduced') for c in cells)} reproduced, "
                  f"{sum(c['verdict'].startswith('inconclusive') for c in cells)} inconclusive, "
-                 f"{sum('off' in c['verdict'] for c in cells)} off")
+                 f"{sum(c['verdict'].startswith('off') for c in cells)} off")
+        # the count per seed: whether it rests on one seed (e.g. one whose retrainings differ from its model)
+        paper = {(c["setting"], c["metric"]): c["published"] for c in cells}
+        count += "; cells within ±{:g} per seed: {}".format(WITHIN, ", ".join(
+            f"{r['seed']}: {sum(abs(r[unit][s][m] - v) <= WITHIN for (s, m), v in paper.items())}" for r in mine))
         if unit != "scores":
             lines.append(f"- {mode}: {count}.")
             continue

@@ -29,7 +29,8 @@ def markdown(summary: pd.DataFrame) -> str:
 def comparison(summary: pd.DataFrame) -> list[dict]:
     return [{"paper": "mislabel", "experiment": "cross_method_debugging", "dataset": row["dataset"],
              "model": row["model"], "metric": f"flips_found_auc_{row['order']}", "published": "",
-             "ours": f"{row['flips_found_auc_mean']:.3f}",
+             "ours": f"{row['flips_found_auc_mean']:.3f}", "ours_std": f"{row['flips_found_auc_std']:.3f}",
+             "runs": int(row["runs"]),
              "source": f"ours, no paper has this comparison ({row['setup']}); mean of {row['runs']} runs"}
             for _, row in summary.iterrows()]
 

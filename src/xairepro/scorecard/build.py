@@ -7,14 +7,16 @@ ours, and optionally ours_std and runs, source). The scorecard has one row per n
 src/xairepro/published_numbers.csv with a tolerance, for the methods that ran, with our value where a
 table has it and a verdict. A fixed tolerance (e.g. 5 points) is compared with our whole seed interval
 (the 95% Student-t interval of our mean): "reproduced" when all of it is within the tolerance, "off by X" when none
-of it is, "inconclusive" when it straddles the band, and "one run: ..." when the number rests on one seed.
-"not run" when no table has it. A tolerance of "2se" or "2sd" is our seed spread (twice the standard
-error of our mean, or twice the run-to-run std where the paper's value is one run): the verdict says
-"one run" when there is no spread, and for a gap (an effect the paper claims, metric `*_gap_*`)
-"inconclusive" when our interval holds the paper's effect but is as wide as it. The tolerance leaves out the
-paper's own standard error (rarely published), so it leans towards "off". Rows of the tables with no published
-counterpart (stand-in datasets, numbers the papers do not give) follow with the verdict "no published
-value"; published reference points without a tolerance (whole curves) are not scorecard rows.
+of it is, "inconclusive" when it straddles the band, and "one run, no verdict: ..." when the number rests on one
+seed (one run cannot say reproduced or off; the row says where it fell). "not run" when no table has it. A
+tolerance of "2se" or "2sd" is our seed spread (the 95% t interval of our mean, about twice its standard error,
+or twice the run-to-run std where the paper's value is one run): the verdict says "one run" when there is no
+spread, and for a gap (an effect the paper claims, metric `*_gap_*`) "inconclusive" when our interval holds the
+paper's effect but is as wide as it. The tolerance leaves out the paper's own standard error (rarely
+published), so it leans towards "off". Rows of the tables with no counterpart in published_numbers.csv
+follow: with the value a table gives from a secondary source (e.g. ExPLAIND's EPK accuracy) the verdict
+"secondary value, no verdict", else "no published value" (stand-in datasets, numbers the papers do not give);
+published reference points without a tolerance (whole curves) are not scorecard rows.
 """
 from __future__ import annotations
 
@@ -48,7 +50,7 @@ def fixed_tolerance_verdict(off: float, tolerance: float, half: float | None) ->
     interval is within the tolerance, "off" when even its near end is outside, "inconclusive" between.
     The paper's own run-to-run noise is not in it (rarely published), so "off" leans towards false alarms."""
     if half is None:
-        return "one run: " + ("reproduced" if abs(off) <= tolerance else f"off by {off:+.3g}")
+        return "one run, no verdict: " + (f"within ±{tolerance:g}" if abs(off) <= tolerance else f"off by {off:+.3g}")
     if abs(off) + half <= tolerance:
         return f"reproduced (±{half:.2g})"
     if abs(off) - half > tolerance:
@@ -68,7 +70,7 @@ def verdict(published: str, ours: str, tolerance: str, ours_std: str = "", runs:
         return fixed_tolerance_verdict(off, float(tolerance), None if one_run else mean_interval(float(ours_std), n))
     if one_run:
         return f"one run, no spread: off by {off:+.3g}"
-    half = 2 * float(ours_std) / (math.sqrt(n) if tolerance == "2se" else 1)
+    half = mean_interval(float(ours_std), n) if tolerance == "2se" else 2 * float(ours_std)
     if abs(off) > half:  # our interval excludes the paper's value: a verdict however wide it is
         return f"off by {off:+.3g} (±{half:.2g})"
     if "_gap_" in f"_{metric}" and half >= abs(float(published)):
@@ -96,9 +98,11 @@ def build(tables: list[Path]) -> list[dict]:
                                        metric=pub["metric"]),
                     "source": pub["source"]})
     for key, mine in ours.items():
-        out.append({**dict(zip(KEYS, key)), "published": "", "ours": mine["ours"],
-                    "ours_std": mine.get("ours_std", ""), "runs": mine.get("runs", ""), "tolerance": "",
-                    "verdict": "no published value", "source": mine.get("source", "")})
+        secondary = mine.get("published", "") not in ("", None)
+        out.append({**dict(zip(KEYS, key)), "published": mine.get("published", "") if secondary else "",
+                    "ours": mine["ours"], "ours_std": mine.get("ours_std", ""), "runs": mine.get("runs", ""),
+                    "tolerance": "", "verdict": "secondary value, no verdict" if secondary else "no published value",
+                    "source": mine.get("source", "")})
     return out
 
 
@@ -115,7 +119,8 @@ def markdown(rows: list[dict]) -> str:
     count = lambda prefix: sum(r["verdict"].startswith(prefix) for r in rows)
     summary = (f"{count('reproduced')} reproduced, {count('off by')} off, {count('inconclusive')} inconclusive "
                f"over seeds; {count('one run')} from one run (no spread), {count('not run')} not run, "
-               f"{count('no published value')} without a published value")
+               f"{count('secondary value')} beside a secondary value, {count('no published value')} without a "
+               "published value")
     return summary + "\n\n" + "\n".join(lines) + "\n"
 
 

@@ -40,6 +40,24 @@ def rows(benchmarks: Path) -> list[dict]:
             for (method, step), runs in sorted(steps.items())]
 
 
+SEED = re.compile(r"(?<![a-z])(seed|run)(\d+)")
+
+
+def past_second_seed(benchmarks: Path) -> tuple[int, float]:
+    """(jobs, wall seconds) of the benchmark files of a third or later seed or run of the same step: the files
+    whose path differs from another's only in a seed<N>/run<N> number, ranked by that number (the cost of
+    seeds beyond two, i.e. what a default with two seeds per number would save)."""
+    groups: dict[str, list[tuple[int, float]]] = defaultdict(list)
+    for path in sorted(benchmarks.rglob("*.tsv")):
+        rel = str(path.relative_to(benchmarks))
+        numbers = [int(m.group(2)) for m in SEED.finditer(rel)]
+        if numbers:
+            seconds = sum(row["s"] for row in benchmark_rows(path))
+            groups[SEED.sub(r"\1N", rel)].append((numbers[-1], seconds))
+    extra = [s for runs in groups.values() for _, s in sorted(runs)[2:]]
+    return len(extra), sum(extra)
+
+
 def make_run(benchmarks: Path) -> str:
     """The sentence on the last `make run` (results/benchmarks/make_run.txt: seconds, cores, "i of n steps")."""
     path = benchmarks / "make_run.txt"
@@ -55,10 +73,13 @@ def make_run(benchmarks: Path) -> str:
     return f"The last `make run` took {int(seconds) // 60} min {int(seconds) % 60:02d} s with {cores} cores{done}.{caveat}"
 
 
-def markdown(table: list[dict], run: str = "") -> str:
+def markdown(table: list[dict], run: str = "", extra_seeds: tuple[int, float] = (0, 0.0)) -> str:
     total = sum(r["total_s"] for r in table)
-    lines = [f"{run}Benchmark files of {sum(r['jobs'] for r in table)} jobs: {total / 60:.1f} min of job time in all.",
-             "",
+    lines = [f"{run}Benchmark files of {sum(r['jobs'] for r in table)} jobs: {total / 60:.1f} min of job time in all."]
+    if extra_seeds[0]:
+        lines[0] += (f" Of that, the third and later seeds or runs of a step ({extra_seeds[0]} jobs) took "
+                     f"{extra_seeds[1] / 60:.1f} min: what two seeds per number would save.")
+    lines += ["",
              "| method | step | jobs | job time (s), sum | largest job (s) | largest peak memory (MB) |",
              "|---|---|---|---|---|---|"]
     lines += [f"| {r['method']} | {r['step']} | {r['jobs']} | {r['total_s']:.0f} | {r['max_s']:.1f} | "
@@ -72,7 +93,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("out", type=Path)
     args = parser.parse_args(argv)
     with atomic_path(args.out) as tmp:
-        tmp.write_text(markdown(rows(args.benchmarks), make_run(args.benchmarks)))
+        tmp.write_text(markdown(rows(args.benchmarks), make_run(args.benchmarks), past_second_seed(args.benchmarks)))
 
 
 if __name__ == "__main__":
