@@ -21,8 +21,8 @@ def rows() -> tuple[dict, ...]:
 
 def lookup(paper: str, experiment: str, dataset: str, model: str, metric: str) -> dict | None:
     """The published row for these keys (published value, tolerance, source as strings), or None.
-    tolerance is a number (|ours − published| allowed), "2se" (within twice the standard error of our
-    mean over runs: the paper's value is a mean too), "2sd" (within twice our run-to-run std: the
+    tolerance is a number (|ours − published| allowed), "2se" (within the 95% t interval of our mean over
+    runs, about two standard errors with many runs: the paper's value is a mean too), "2sd" (within twice our run-to-run std: the
     paper's value is one run), or empty (a reference point, e.g. of a whole curve, not a verdict)."""
     wanted = (paper, experiment, dataset, model, metric)
     for row in rows():

@@ -141,3 +141,15 @@ def test_phase_shares_cancel_oscillation_within_the_window_and_the_run_summary_s
     # the label logit's change: 750 and 2250; data 8 and 8, decay the rest
     assert "| logit change f(θ_T) − f(θ_0), mean ± std over points | 1500.0 ± 1060.7 |" in text
     assert "| of which training-data terms / weight-decay terms | 8 ± 0 / 1492 ± 1061 |" in text
+
+
+def test_regularisation_table_shows_an_empty_phase_without_failing():
+    """A run that never groks has an empty cleanup phase: its ratio is undefined (NaN in phases.csv), shown as –."""
+    import numpy as np
+
+    rows = [{"phase": phase, "start": start, "end": end, "component": c, "data": d, "decay": -d / 2,
+             "decay_to_data_l1": np.nan if start == end else 0.5}
+            for phase, start, end, d in (("memorisation", 0, 40, 2.0), ("cleanup", 40, 40, 0.0))
+            for c in ("w", "total")]
+    text = "\n".join(report.regularisation_table(pd.DataFrame(rows), ["memorisation", "cleanup"]))
+    assert "| w | 2 / -1 (0.50) | 0 / -0 (–) |" in text and "| total per step | 0.05 / -0.025 | – |" in text

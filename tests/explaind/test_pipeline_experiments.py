@@ -153,14 +153,15 @@ def test_retrain_pipeline_killed_midway_resumes_with_the_next_retraining(recorde
 
 
 def test_retrain_pipeline_refuses_the_training_seed(recorded, tmp_path):
-    """A retrain seed equal to the training seed would re-initialise to the recorded run's own start."""
+    """With the model's own initialiser a retrain seed equal to the training seed would re-initialise to the
+    recorded run's own start."""
     import json
 
     from xairepro.explaind import retrain_pipeline
 
     _, history = recorded
     pipeline = {"groups": PIPELINE, "swap_every": 25, "retrain_every": 25, "retrain_seeds": [3, 0],
-                "retrain_max_epochs": 1}
+                "retrain_max_epochs": 1, "retrain_init_std": None}
     with pytest.raises(ValueError, match="contain the training seed 0"):
         retrain_pipeline.main(["--settings", json.dumps(SETTINGS), "--dtype", "float64", "--pipeline",
                                json.dumps(pipeline), "--history", str(history.path), "--out", str(tmp_path / "r.csv")])
@@ -182,3 +183,18 @@ def test_fresh_parameters_are_the_authors_normal_or_the_models_own_initialiser()
     assert torch.equal(a, authors(100)) and not torch.equal(a, authors(101))
     assert torch.equal(own(100), new_model(SETTINGS, 100, "float64").initial_params())
     assert own(100).std().item() > 2 * a.std().item()
+
+
+def test_config_errors_name_the_task_for_pruning_without_the_data_split_and_resolve_the_retrain_default():
+    """Pruning needs the per-example kernel: the plan fails naming the task; the --pipeline JSON carries the
+    re-initialisation the retraining will use, so a changed default reruns it."""
+    import json
+
+    from xairepro.explaind import pipeline
+
+    cfg = {"seeds": [0], "tasks": {"d": {"dataset": "digits", "prune_fractions": [0.5], "data_attribution": False},
+                                   "m": {"dataset": "modulo", "pipeline": {"groups": PIPELINE}}}}
+    with pytest.raises(ValueError, match="explaind.tasks.d: prune_fractions needs the per-example kernel"):
+        pipeline.run_outputs(cfg, "d")
+    flag = pipeline.pipeline(cfg, "m")
+    assert json.loads(flag.split(" ", 1)[1].strip("'"))["retrain_init_std"] == pipeline.RETRAIN_INIT_STD == 0.1

@@ -71,7 +71,7 @@ def test_spread_verdict_uses_the_standard_error_of_our_mean_over_runs():
     # the paper's value is one run: our run-to-run std is the yardstick (±0.02)
     assert verdict("0.487", "0.50", "2sd", "0.01", "3") == "reproduced (±0.02)"
     assert verdict("0.487", "0.53", "2sd", "0.01", "3").startswith("off by")
-    assert verdict("0.744", "0.749", "2se", "", "1").startswith("one run, no spread")
+    assert verdict("0.744", "0.749", "2se", "", "1") == "one run, no verdict: off by +0.005"
 
 
 def test_a_gap_smaller_than_our_spread_is_inconclusive_not_reproduced():
@@ -141,7 +141,8 @@ def test_timings_count_what_seeds_past_the_second_cost(tmp_path):
              "ee/train_explainer_seed2.tsv": 256.0, "truth/shard0-of2.tsv": 512.0}
     for name, s in files.items():
         (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
-        (tmp_path / name).write_text(head + f"{s}\t0:00:10\t1\t1\t1\t1\t1\t1\t1\t1\n")
-    assert past_second_seed(tmp_path) == (3, 4.0 + 16.0 + 256.0)
-    assert "the third and later seeds or runs of a step (3 jobs) took 4.6 min" in markdown(
-        rows(tmp_path), extra_seeds=past_second_seed(tmp_path))
+        (tmp_path / name).write_text(head + f"{s}\t0:00:10\t1\t1\t1\t1\t1\t1\t1\t{2 * s}\n")  # CPU: 2 threads
+    assert past_second_seed(tmp_path) == (3, 4.0 + 16.0 + 256.0, 2 * (4.0 + 16.0 + 256.0))
+    text = markdown(rows(tmp_path), extra_seeds=past_second_seed(tmp_path), cores=2)
+    assert "the third and later seeds or runs of a step (3 jobs, runs made apart included) took 4.6 min of job time " \
+           "and 9.2 min of CPU time: on 2 busy cores about 4.6 min of wall time" in text

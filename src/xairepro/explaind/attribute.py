@@ -144,6 +144,9 @@ def main(argv=None):
     if not 0 < args.phase_threshold <= 1 or not 0 < args.phase_margin <= 1 or args.top_k < 1 or args.share_window < 1:
         raise ValueError("--phase-threshold and --phase-margin must be in (0, 1], --top-k and --share-window >= 1")
     epk = np.load(args.epk)
+    if "step_decay" not in epk:
+        raise ValueError(f"{args.epk} has no step_decay: it was written by an older explaind_epk; rerun that step "
+                         "(snakemake --forcerun explaind_epk)")
     with open(args.curves, newline="") as f:
         curves = list(csv.DictReader(f))
     sc, sd_decay, groups = epk["step_component"], epk["step_decay"], [str(g) for g in epk["groups"]]

@@ -142,9 +142,10 @@ class ExPLAIND:
                 step_component[:, step.index] = torch.zeros(n, n_groups, **like).index_add_(1, groups, contrib)
                 weight += contrib.sum(0)
                 adjoint = t.a * adjoint + t.lr * t.precond * gbar              # G_s
+                # the same weight-decay source per parameter, grouped; D(x) keeps its dot products (same rounding)
                 source = -(t.b * t.coupled_decay * adjoint + t.lr * t.decoupled_decay * gbar) * step.theta
                 step_decay[:, step.index] = torch.zeros(n, n_groups, **like).index_add_(1, groups, source)
-                decay += source.sum(1)
+                decay -= t.b * t.coupled_decay * (adjoint @ step.theta) + t.lr * t.decoupled_decay * (gbar @ step.theta)
                 batch = torch.arange(n_train, device=x_test.device) if step.batch is None else step.batch.long()
                 if not data_attribution:               # the batch's kernel terms in one: −b G_s · g_s
                     g_mean = model.batch_grad(step.theta, self.x_train[batch], self.y_train[batch])
@@ -164,12 +165,12 @@ class ExPLAIND:
                 theta_next = step.theta
                 bar.update()
         bar.close()
-        if data is not None:
-            data_total = data.sum(1)
         f0 = model.output(hist.initial_params(), x_test, y_test)
         fS = model.output(hist.final_params(), x_test, y_test)
         as_np = lambda v: v.detach().cpu().numpy()
-        return EPKResult(as_np(f0), as_np(fS), None if data is None else as_np(data), as_np(data_total), as_np(decay),
+        data = None if data is None else as_np(data)
+        # with the per-example split the total is its sum, in numpy (the rounding of the reconstruction as before)
+        return EPKResult(as_np(f0), as_np(fS), data, as_np(data_total) if data is None else data.sum(1), as_np(decay),
                          as_np(step_component), as_np(step_decay), as_np(weight),
                          None if per_point is None else as_np(per_point))
 

@@ -9,6 +9,9 @@ from xairepro.config.errors import lookup
 # whether the EPK splits the data per example (adding a seed, or changing what is explained, must not retrain
 # the seeds already run).
 NOT_RUN_SETTINGS = ("pipeline", "seeds", "data_attribution")
+# The retrain re-initialisation when the pipeline section does not set it (the authors': randn × 0.1). Written
+# into the --pipeline JSON, so a run made under another default reruns (workflow/schemas/explaind.schema.yaml).
+RETRAIN_INIT_STD = 0.1
 
 
 def task(cfg: dict, name: str) -> dict:
@@ -41,7 +44,8 @@ def pipeline(cfg: dict, name: str) -> str:
     settings = task(cfg, name)
     if settings["dataset"] != "modulo" or "pipeline" not in settings:
         raise ValueError(f"explaind task {name!r}: the pipeline experiments need dataset modulo and a `pipeline` section")
-    return f"--pipeline '{json.dumps(settings['pipeline'], sort_keys=True)}'"
+    resolved = {"retrain_init_std": RETRAIN_INIT_STD, **settings["pipeline"]}
+    return f"--pipeline '{json.dumps(resolved, sort_keys=True)}'"
 
 
 def runs(cfg: dict, name: str) -> list[str]:
@@ -55,6 +59,9 @@ def run_outputs(cfg: dict, name: str) -> list[str]:
     out = ["fidelity.json", "phases.csv", "components.csv", "top_examples.csv", "comparison.csv"]
     out += [f"plots/{p}.png" for p in ("training_curves", "phase_components", "step_components")]
     if settings.get("prune_fractions"):
+        if not settings.get("data_attribution", True):
+            raise ValueError(f"explaind.tasks.{name}: prune_fractions needs the per-example kernel; "
+                             "set data_attribution: true (or drop prune_fractions)")
         out += ["pruning.csv", "plots/pruning.png"]
     if "pipeline" in settings:
         pipeline(cfg, name)  # a pipeline section on a non-modulo task is an error here, not a missing rule

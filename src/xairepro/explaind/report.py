@@ -185,15 +185,18 @@ def regularisation_table(phases: pd.DataFrame, order: list[str]) -> list[str]:
     """Per component and phase: the training data's part and weight decay's part of the signed attribution
     (phases.csv `data`, `decay`; mean over points), and in brackets Σ|decay| / Σ|data| over single steps and
     points (`decay_to_data_l1`, the authors' per-step L1 reduction); then the totals per step of the phase."""
-    pivot = lambda column: phases.pivot_table(index="component", columns="phase", values=column, sort=False)  # noqa: E731
+    pivot = lambda column: phases.pivot_table(index="component", columns="phase", values=column, sort=False,  # noqa: E731
+                                              dropna=False)
     data, decay, ratio = pivot("data"), pivot("decay"), pivot("decay_to_data_l1")
+    bracket = lambda v: "(–)" if pd.isna(v) else f"({v:.2f})"  # noqa: E731  an empty phase has no ratio
     names = [n for n in order if n in data.columns]
     steps = phases.groupby("phase").first().eval("end - start")
     return ["The same attribution split into the training data's terms / weight decay's terms (mean over points; "
-            "AdamW's decoupled decay splits each step exactly), in brackets Σ \\|weight decay\\| / Σ \\|data\\| "
+            "exact per step for decoupled decay (AdamW), for SGD's coupled decay each step's decay is its source, "
+            "which reaches the update through the momentum), in brackets Σ \\|weight decay\\| / Σ \\|data\\| "
             "over single steps and points (the authors' per-step L1 reduction), then the totals per step:", "",
             "| component | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)] + \
-           [f"| {c} | " + " | ".join(f"{row[n]:.3g} / {decay.loc[c, n]:.3g} ({ratio.loc[c, n]:.2f})" for n in names)
+           [f"| {c} | " + " | ".join(f"{row[n]:.3g} / {decay.loc[c, n]:.3g} {bracket(ratio.loc[c, n])}" for n in names)
             + " |" for c, row in data.iterrows()] + \
            ["| total per step | " + " | ".join(f"{data.loc['total', n] / steps[n]:.3g} / "
                                                 f"{decay.loc['total', n] / steps[n]:.3g}" if steps[n] else "–"

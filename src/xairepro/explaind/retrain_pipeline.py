@@ -9,9 +9,9 @@ order) until train accuracy is 1.0 and test accuracy at least `generalise_acc` (
 authors' stopping rule) or `retrain_max_epochs` epochs have run.
 Variants: `pipeline` keeps the pipeline groups, `complement` keeps all other groups, `scratch`
 re-initialises everything (independent of t, run once per seed). Accuracies are measured on the
-whole training set and test split at θ before any update and after every epoch. A retrain seed equal to the
-training seed is refused: its fresh model would be the recorded run's own start (`scratch` would retrace the
-run, and the kept groups would meet their original partners).
+whole training set and test split at θ before any update and after every epoch. With the model's own
+initialiser, a retrain seed equal to the training seed is refused: its fresh model would be the recorded run's
+own start (`scratch` would retrace the run, and the kept groups would meet their original partners).
 
 Writes a CSV, one row per (variant, t, seed): steps (and epochs) until train accuracy reached 1.0
 and until both reached 1.0 (empty: not reached within max_steps), and the last accuracies. Logs
@@ -27,6 +27,7 @@ import torch
 from xairepro.io import Resumable, start_step, write_csv
 
 from .history import History, batch_schedule
+from .pipeline import RETRAIN_INIT_STD
 from .task import new_model, parse_pipeline_step
 from .train import accuracy
 
@@ -96,15 +97,17 @@ def main(argv=None):
         raise ValueError("retrain_pipeline retrains at the task's constant learning rate: needs schedule constant")
     lr = float(settings["optimizer"]["lr"])
     every, seeds = pipeline["retrain_every"], pipeline["retrain_seeds"]
-    if args.seed in seeds:
-        raise ValueError(f"retrain_seeds {seeds} contain the training seed {args.seed}: a fresh model under that seed "
-                         "is the recorded run's own start; use retrain seeds that differ from the training seeds")
+    std = pipeline.get("retrain_init_std", RETRAIN_INIT_STD)
+    if std is None and args.seed in seeds:
+        raise ValueError(f"retrain_seeds {seeds} contain the training seed {args.seed}: with the model's own initialiser "
+                         "(retrain_init_std null) a fresh model under that seed is the recorded run's own start; use "
+                         "retrain seeds that differ from the training seeds")
     total = len(seeds) * (1 + 2 * (history.n_steps // every))
     done = Resumable(args.out, vars(args), inputs=[args.history], log=log)
     rows = []
     for i, (variant, t, seed, theta) in enumerate(starts(
             task.model, history, task.optimizer, task.data, pipeline["groups"], every, seeds,
-            fresh_params(settings, args, pipeline.get("retrain_init_std", 0.1))), 1):
+            fresh_params(settings, args, std)), 1):
         key = f"{variant}/{t}/{seed}"
         row = done.get(key)
         if row is None:

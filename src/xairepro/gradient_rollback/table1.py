@@ -114,7 +114,8 @@ def _markdown(rows: list[dict], runs: list[dict], modes: list[str], settings: li
             f"{runs[0]['distinct_queries']} distinct (h, r) queries among them (the authors' unit)")
     lines = [f"{runs[0]['dataset'].capitalize()} {runs[0]['model']}, PD and TC in % of the {what}: mean ± std "
              f"over seeds (paper). Against ±{WITHIN:g} points of the paper, with the 95% t interval of our mean "
-             "(the scorecard's rule): ✔ reproduced, ✗ off, ? inconclusive (the interval straddles the band). A "
+             "(the scorecard's rule): ✔ reproduced, ✗ off, ? inconclusive (the interval straddles the band); a cell "
+             "from one seed has no mark. A "
              "cell at 100 ± 0 passes whatever the method."
              + (" Controls, with no paper value and no mark: random deletes as many training triples as NH, "
                 "drawn uniformly from the whole training set; none deletes nothing and retrains once per "

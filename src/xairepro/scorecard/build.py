@@ -9,8 +9,8 @@ table has it and a verdict. A fixed tolerance (e.g. 5 points) is compared with o
 (the 95% Student-t interval of our mean): "reproduced" when all of it is within the tolerance, "off by X" when none
 of it is, "inconclusive" when it straddles the band, and "one run, no verdict: ..." when the number rests on one
 seed (one run cannot say reproduced or off; the row says where it fell). "not run" when no table has it. A
-tolerance of "2se" or "2sd" is our seed spread (the 95% t interval of our mean, about twice its standard error,
-or twice the run-to-run std where the paper's value is one run): the verdict says "one run" when there is no
+tolerance of "2se" or "2sd" is our seed spread (the 95% t interval of our mean: 4.3 standard errors with 3 runs,
+2.8 with 5, about 2 with many; or twice the run-to-run std where the paper's value is one run): the verdict says "one run" when there is no
 spread, and for a gap (an effect the paper claims, metric `*_gap_*`) "inconclusive" when our interval holds the
 paper's effect but is as wide as it. The tolerance leaves out the paper's own standard error (rarely
 published), so it leans towards "off". Rows of the tables with no counterpart in published_numbers.csv
@@ -69,7 +69,7 @@ def verdict(published: str, ours: str, tolerance: str, ours_std: str = "", runs:
     if tolerance not in SPREAD_TOLERANCES:
         return fixed_tolerance_verdict(off, float(tolerance), None if one_run else mean_interval(float(ours_std), n))
     if one_run:
-        return f"one run, no spread: off by {off:+.3g}"
+        return f"one run, no verdict: off by {off:+.3g}"
     half = mean_interval(float(ours_std), n) if tolerance == "2se" else 2 * float(ours_std)
     if abs(off) > half:  # our interval excludes the paper's value: a verdict however wide it is
         return f"off by {off:+.3g} (±{half:.2g})"
@@ -87,7 +87,10 @@ def build(tables: list[Path]) -> list[dict]:
     papers = {key[0] for key in ours}
     out = []
     for pub in published_rows():
-        if pub["paper"] not in papers or pub["tolerance"] == "":
+        if pub["paper"] not in papers:
+            continue
+        if pub["tolerance"] == "":  # a reference point (a whole curve's point): not a scorecard row
+            ours.pop(tuple(pub[k] for k in KEYS), None)
             continue
         key = tuple(pub[k] for k in KEYS)
         mine = ours.pop(key, {})

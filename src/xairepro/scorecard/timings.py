@@ -43,19 +43,20 @@ def rows(benchmarks: Path) -> list[dict]:
 SEED = re.compile(r"(?<![a-z])(seed|run)(\d+)")
 
 
-def past_second_seed(benchmarks: Path) -> tuple[int, float]:
-    """(jobs, wall seconds) of the benchmark files of a third or later seed or run of the same step: the files
-    whose path differs from another's only in a seed<N>/run<N> number, ranked by that number (the cost of
-    seeds beyond two, i.e. what a default with two seeds per number would save)."""
-    groups: dict[str, list[tuple[int, float]]] = defaultdict(list)
+def past_second_seed(benchmarks: Path) -> tuple[int, float, float]:
+    """(jobs, wall seconds, CPU seconds) of the benchmark files of a third or later seed or run of the same step:
+    the files whose path differs from another's only in a seed<N>/run<N> number, ranked by that number (the
+    cost of seeds beyond two, i.e. what a default with two seeds per number would save)."""
+    groups: dict[str, list[tuple[int, float, float]]] = defaultdict(list)
     for path in sorted(benchmarks.rglob("*.tsv")):
         rel = str(path.relative_to(benchmarks))
         numbers = [int(m.group(2)) for m in SEED.finditer(rel)]
         if numbers:
-            seconds = sum(row["s"] for row in benchmark_rows(path))
-            groups[SEED.sub(r"\1N", rel)].append((numbers[-1], seconds))
-    extra = [s for runs in groups.values() for _, s in sorted(runs)[2:]]
-    return len(extra), sum(extra)
+            rows_ = benchmark_rows(path)
+            groups[SEED.sub(r"\1N", rel)].append((numbers[-1], sum(r["s"] for r in rows_),
+                                                   sum(r["cpu_s"] for r in rows_)))
+    extra = [run for runs in groups.values() for run in sorted(runs)[2:]]
+    return len(extra), sum(r[1] for r in extra), sum(r[2] for r in extra)
 
 
 def make_run(benchmarks: Path) -> str:
@@ -73,12 +74,16 @@ def make_run(benchmarks: Path) -> str:
     return f"The last `make run` took {int(seconds) // 60} min {int(seconds) % 60:02d} s with {cores} cores{done}.{caveat}"
 
 
-def markdown(table: list[dict], run: str = "", extra_seeds: tuple[int, float] = (0, 0.0)) -> str:
+def markdown(table: list[dict], run: str = "", extra_seeds: tuple[int, float, float] = (0, 0.0, 0.0),
+             cores: int | None = None) -> str:
     total = sum(r["total_s"] for r in table)
     lines = [f"{run}Benchmark files of {sum(r['jobs'] for r in table)} jobs: {total / 60:.1f} min of job time in all."]
     if extra_seeds[0]:
-        lines[0] += (f" Of that, the third and later seeds or runs of a step ({extra_seeds[0]} jobs) took "
-                     f"{extra_seeds[1] / 60:.1f} min: what two seeds per number would save.")
+        # with every core busy (as in `make run`), removing CPU time c saves about c / cores of wall time
+        lines[0] += (f" Of that, the third and later seeds or runs of a step ({extra_seeds[0]} jobs, runs made "
+                     f"apart included) took {extra_seeds[1] / 60:.1f} min of job time and {extra_seeds[2] / 60:.1f} "
+                     "min of CPU time" + (f": on {cores} busy cores about {extra_seeds[2] / cores / 60:.1f} min of wall "
+                                          "time, at most what two seeds per number would save." if cores else "."))
     lines += ["",
              "| method | step | jobs | job time (s), sum | largest job (s) | largest peak memory (MB) |",
              "|---|---|---|---|---|---|"]
@@ -93,7 +98,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("out", type=Path)
     args = parser.parse_args(argv)
     with atomic_path(args.out) as tmp:
-        tmp.write_text(markdown(rows(args.benchmarks), make_run(args.benchmarks), past_second_seed(args.benchmarks)))
+        record = args.benchmarks / "make_run.txt"
+        cores = int(record.read_text().split()[1]) if record.exists() else None
+        tmp.write_text(markdown(rows(args.benchmarks), make_run(args.benchmarks), past_second_seed(args.benchmarks),
+                                cores))
 
 
 if __name__ == "__main__":
