@@ -144,13 +144,24 @@ def _verify_against(model: Model, root: Path, expected: dict[str, str], source: 
         check_hash(root / rel, "sha256:" + sha, shown_as=f"model {model.name}: {rel} ({source})")
 
 
+def missing_from_mirror(model: Model, mirror: Path, declared: dict | None = None) -> str | None:
+    """Why `model` cannot be staged from the mirror (None when it can): not among the rehearsal mirror's
+    declared models (`declared`, from REHEARSAL.json; None for a real mirror), or no folder for it."""
+    folder = mirror / MIRROR_FOLDER / model.name
+    if declared is not None and model.name not in declared:
+        return (f"model {model.name!r} is not in the rehearsal mirror's REHEARSAL.json ({mirror}); expected its "
+                f"folder at {folder}")
+    if not folder.is_dir():
+        return (f"model {model.name!r} ({model.repo_id}) is not in the mirror: expected the folder {folder} "
+                f"(a copy of data/models/{model.name} made with data_mirror: null on a machine with internet); "
+                "data_mirror is set, so it is not downloaded from the hub")
+    return None
+
+
 def _from_mirror(model: Model, mirror: Path, tmp: Path) -> None:
     folder = mirror / MIRROR_FOLDER / model.name
     if not folder.is_dir():
-        raise MissingDataError(
-            f"model {model.name!r} ({model.repo_id}) is not in the mirror: expected the folder {folder} "
-            f"(a copy of data/models/{model.name} made with data_mirror: null on a machine with internet); "
-            "data_mirror is set, so it is not downloaded from the hub")
+        raise MissingDataError(missing_from_mirror(model, mirror))
     for rel in _files(folder):
         (tmp / rel).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(folder / rel, tmp / rel)
@@ -206,13 +217,9 @@ def check_mirror(datasets, models, mirror: Path | None, rehearsal: bool = False)
         except MissingDataError as e:
             problems.append(str(e))
     for name in sorted(models):
-        model = get_model(name)
-        if declared is not None and model.name not in declared:
-            problems.append(f"model {model.name!r} is not in the rehearsal mirror's REHEARSAL.json ({mirror}); "
-                            f"expected its folder at {mirror / MIRROR_FOLDER / model.name}")
-        elif not (mirror / MIRROR_FOLDER / model.name).is_dir():
-            problems.append(f"model {model.name!r} ({model.repo_id}) is not in the mirror: expected the folder "
-                            f"{mirror / MIRROR_FOLDER / model.name}")
+        problem = missing_from_mirror(get_model(name), mirror, declared)
+        if problem:
+            problems.append(problem)
     if problems:
         raise MissingDataError("data_mirror is set, and the run needs what it lacks (nothing was started):\n  "
                                + "\n  ".join(problems))
@@ -224,10 +231,10 @@ def stage(name: str, out_dir: Path, mirror: Path | None = None, rehearsal: bool 
     if rehearsal:
         if mirror is None:
             raise MissingDataError("--rehearsal needs a mirror (the rehearsal's data_mirror)")
-        override = rehearsal_overrides(mirror)["models"].get(model.name)
-        if override is None:
-            raise MissingDataError(f"model {model.name!r} is not in the rehearsal mirror's REHEARSAL.json "
-                                   f"({mirror}); expected its folder at {mirror / MIRROR_FOLDER / model.name}")
+        declared = rehearsal_overrides(mirror)["models"]
+        if model.name not in declared:
+            raise MissingDataError(missing_from_mirror(model, mirror, declared))
+        override = declared[model.name]
         model = dataclasses.replace(model, revision=override["revision"], files=override["files"])
     with atomic_dir(out_dir) as tmp:
         if mirror is not None:

@@ -124,13 +124,14 @@ class ExPLAIND:
         like = dict(dtype=hist.initial_params().dtype, device=x_test.device)
         adjoint = torch.zeros(n, model.n_params, **like)              # G_{s+1}(x)
         data = torch.zeros(n, n_train, **like) if data_attribution else None
-        data_total = torch.zeros(n, **like)
+        data_total = None if data_attribution else torch.zeros(n, **like)   # with the split: data's row sums
         decay = torch.zeros(n, **like)
         step_component = torch.zeros(n, hist.n_steps, n_groups, **like)
         step_decay = torch.zeros(n, hist.n_steps, n_groups, **like)
         weight = torch.zeros(model.n_params, **like)
         per_point = torch.zeros(n, model.n_params, **like) if point_weight else None
         groups = model.group_index.to(x_test.device)
+        grouped = lambda v: torch.zeros(n, n_groups, **like).index_add_(1, groups, v)  # noqa: E731  (n, P) -> (n, K)
         bar = tqdm(total=hist.n_steps, desc="EPK (backward over steps)", disable=not progress, mininterval=10)
         for c in reversed(range(hist.n_chunks)):
             steps, theta_next = hist.replay_chunk(c, model, self.optimizer, self.x_train, self.y_train)
@@ -139,29 +140,27 @@ class ExPLAIND:
                 delta = theta_next - step.theta
                 gbar = self.path_gradient(step.theta, delta, x_test, y_test)
                 contrib = gbar * delta
-                step_component[:, step.index] = torch.zeros(n, n_groups, **like).index_add_(1, groups, contrib)
+                step_component[:, step.index] = grouped(contrib)
                 weight += contrib.sum(0)
                 adjoint = t.a * adjoint + t.lr * t.precond * gbar              # G_s
                 # the same weight-decay source per parameter, grouped; D(x) keeps its dot products (same rounding)
-                source = -(t.b * t.coupled_decay * adjoint + t.lr * t.decoupled_decay * gbar) * step.theta
-                step_decay[:, step.index] = torch.zeros(n, n_groups, **like).index_add_(1, groups, source)
+                step_decay[:, step.index] = grouped(
+                    -(t.b * t.coupled_decay * adjoint + t.lr * t.decoupled_decay * gbar) * step.theta)
                 decay -= t.b * t.coupled_decay * (adjoint @ step.theta) + t.lr * t.decoupled_decay * (gbar @ step.theta)
                 batch = torch.arange(n_train, device=x_test.device) if step.batch is None else step.batch.long()
                 if not data_attribution:               # the batch's kernel terms in one: −b G_s · g_s
                     g_mean = model.batch_grad(step.theta, self.x_train[batch], self.y_train[batch])
                     data_total -= t.b * (adjoint @ g_mean)
-                    theta_next = step.theta
-                    bar.update()
-                    continue
-                g_sum = torch.zeros(model.n_params, **like) if point_weight else None
-                for i in range(0, len(batch), self.chunk):
-                    idx = batch[i:i + self.chunk]
-                    grads = model.loss_grads(step.theta, self.x_train[idx], self.y_train[idx])
-                    data.index_add_(1, idx, -(t.b / len(batch)) * (adjoint @ grads.T))
-                    if point_weight:
-                        g_sum += grads.sum(0)
-                if point_weight:                  # −b g_r ⊙ G_r(x): the data source of step r, per parameter
-                    per_point -= (t.b / len(batch)) * adjoint * g_sum
+                else:
+                    g_sum = torch.zeros(model.n_params, **like) if point_weight else None
+                    for i in range(0, len(batch), self.chunk):
+                        idx = batch[i:i + self.chunk]
+                        grads = model.loss_grads(step.theta, self.x_train[idx], self.y_train[idx])
+                        data.index_add_(1, idx, -(t.b / len(batch)) * (adjoint @ grads.T))
+                        if point_weight:
+                            g_sum += grads.sum(0)
+                    if point_weight:              # −b g_r ⊙ G_r(x): the data source of step r, per parameter
+                        per_point -= (t.b / len(batch)) * adjoint * g_sum
                 theta_next = step.theta
                 bar.update()
         bar.close()
@@ -170,7 +169,7 @@ class ExPLAIND:
         as_np = lambda v: v.detach().cpu().numpy()
         data = None if data is None else as_np(data)
         # with the per-example split the total is its sum, in numpy (the rounding of the reconstruction as before)
-        return EPKResult(as_np(f0), as_np(fS), data, as_np(data_total) if data is None else data.sum(1), as_np(decay),
+        return EPKResult(as_np(f0), as_np(fS), data, data.sum(1) if data is not None else as_np(data_total), as_np(decay),
                          as_np(step_component), as_np(step_decay), as_np(weight),
                          None if per_point is None else as_np(per_point))
 

@@ -165,10 +165,15 @@ def first_step(curves: pd.DataFrame, key: str, level: float) -> str:
     return str(int(hits.iloc[0])) if len(hits) else "not reached"
 
 
+def by_component(phases: pd.DataFrame, column: str) -> pd.DataFrame:
+    """One column of phases.csv as component × phase (file order; NaN cells, e.g. of an empty phase, kept)."""
+    return phases.pivot_table(index="component", columns="phase", values=column, sort=False, dropna=False)
+
+
 def phase_table(phases: pd.DataFrame, order: list[str]) -> list[str]:
     """Per component and phase (attribute.py's phases.csv): the signed attribution ± std over points and its
     shares of what moved the output (`abs_share` over windows of steps, `net_abs_share` per point)."""
-    pivot = lambda column: phases.pivot_table(index="component", columns="phase", values=column, sort=False)  # noqa: E731
+    pivot = lambda column: by_component(phases, column)  # noqa: E731
     signed = pivot("attribution")
     names = [n for n in order if n in signed.columns]
     head = ["| component | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
@@ -185,9 +190,7 @@ def regularisation_table(phases: pd.DataFrame, order: list[str]) -> list[str]:
     """Per component and phase: the training data's part and weight decay's part of the signed attribution
     (phases.csv `data`, `decay`; mean over points), and in brackets Σ|decay| / Σ|data| over single steps and
     points (`decay_to_data_l1`, the authors' per-step L1 reduction); then the totals per step of the phase."""
-    pivot = lambda column: phases.pivot_table(index="component", columns="phase", values=column, sort=False,  # noqa: E731
-                                              dropna=False)
-    data, decay, ratio = pivot("data"), pivot("decay"), pivot("decay_to_data_l1")
+    data, decay, ratio = (by_component(phases, c) for c in ("data", "decay", "decay_to_data_l1"))
     bracket = lambda v: "(–)" if pd.isna(v) else f"({v:.2f})"  # noqa: E731  an empty phase has no ratio
     names = [n for n in order if n in data.columns]
     steps = phases.groupby("phase").first().eval("end - start")

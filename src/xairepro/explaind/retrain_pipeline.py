@@ -82,9 +82,9 @@ def starts(model, history: History, optimizer, data, kept: list[str], every: int
 def fresh_params(settings: dict, args, std: float | None):
     """seed -> a fresh θ: N(0, std²) for every parameter (the authors' re-initialisation), or, with std None,
     the model's own initialiser (its layers' defaults: e.g. an embedding of std 1)."""
-    like = new_model(settings, 0, args.dtype, args.device).initial_params()
     if std is None:
         return lambda seed: new_model(settings, seed, args.dtype, args.device).initial_params()
+    like = new_model(settings, 0, args.dtype, args.device).initial_params()  # size, dtype and device of θ
     return lambda seed: (torch.randn(like.numel(), generator=torch.Generator().manual_seed(seed), dtype=like.dtype)
                          * std).to(like.device)
 
